@@ -1,0 +1,94 @@
+"""Packages found in an inventory, identified by Package URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packageurl import PackageURL
+
+from secloop.core.location import LayerRef
+
+# OSV ecosystem name -> purl type (https://github.com/package-url/purl-spec, PURL-TYPES).
+# Distribution ecosystems carry a release suffix ("Debian:12"), matched on the prefix.
+_PURL_TYPES: dict[str, str] = {
+    "PyPI": "pypi",
+    "npm": "npm",
+    "Go": "golang",
+    "Maven": "maven",
+    "NuGet": "nuget",
+    "RubyGems": "gem",
+    "crates.io": "cargo",
+    "Packagist": "composer",
+    "Pub": "pub",
+    "Hex": "hex",
+    "CRAN": "cran",
+    "Hackage": "hackage",
+    "SwiftURL": "swift",
+    "Debian": "deb",
+    "Ubuntu": "deb",
+    "Alpine": "apk",
+    "Red Hat": "rpm",
+    "Rocky Linux": "rpm",
+    "AlmaLinux": "rpm",
+    "openSUSE": "rpm",
+    "SUSE": "rpm",
+}
+
+
+def purl_type_for(ecosystem: str) -> str:
+    """The purl type of an OSV ecosystem; unknown ecosystems get the ``generic`` type."""
+    base = ecosystem.split(":", 1)[0]
+    return _PURL_TYPES.get(base, "generic")
+
+
+def build_purl(ecosystem: str, name: str, version: str | None) -> str:
+    """Build a canonical purl; Maven ``group:artifact`` and scoped npm names get namespaces."""
+    purl_type = purl_type_for(ecosystem)
+    namespace: str | None = None
+    short_name = name
+    if purl_type == "maven" and ":" in name:
+        namespace, short_name = name.split(":", 1)
+    elif purl_type in {"npm", "golang", "composer", "swift"} and "/" in name:
+        namespace, short_name = name.rsplit("/", 1)
+    elif purl_type in {"deb", "apk", "rpm"}:
+        namespace = ecosystem.split(":", 1)[0].lower().replace(" ", "")
+    return str(PackageURL(type=purl_type, namespace=namespace, name=short_name, version=version))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageLocation:
+    """Where a package was seen: the manifest or database path, and the image layer if any."""
+
+    path: str
+    layer: LayerRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Package:
+    """A name and version in an ecosystem (OSV ecosystem names: ``PyPI``, ``Debian:12``)."""
+
+    name: str
+    version: str
+    ecosystem: str
+    purl: str
+    source_name: str | None = None  # distro source package, used for distro advisories
+    locations: tuple[PackageLocation, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        name: str,
+        version: str,
+        ecosystem: str,
+        source_name: str | None = None,
+        locations: tuple[PackageLocation, ...] = (),
+    ) -> Package:
+        return cls(
+            name=name,
+            version=version,
+            ecosystem=ecosystem,
+            purl=build_purl(ecosystem, name, version),
+            source_name=source_name,
+            locations=locations,
+        )

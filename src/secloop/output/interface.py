@@ -1,0 +1,50 @@
+"""Report formats: one module per format behind one interface.
+
+A formatter turns a finished :class:`ScanResult` (after policy: suppressions and
+baseline states applied) into the bytes of one report. Formatters are pure: no I/O,
+no clock, no environment, so that golden files are exact.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+from secloop.core.errors import Error
+from secloop.core.result import ScanResult
+from secloop.core.severity import Severity
+
+__all__ = ["OutputError", "OutputFormat", "Formatter", "ReportContext"]
+
+
+class OutputError(Error):
+    """A report cannot be produced or written."""
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    HTML = "html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportContext:
+    """What a report needs beyond the result: the gate it was judged by.
+
+    ``color`` only matters to terminal formats.
+    """
+
+    fail_on: Severity = Severity.UNKNOWN
+    color: bool = False
+    width: int = 120
+
+
+class Formatter(ABC):
+    format: OutputFormat
+
+    @abstractmethod
+    def render(self, result: ScanResult, context: ReportContext) -> str:
+        """The whole report as text (every format here is text: JSON, XML, HTML, a table)."""

@@ -1,0 +1,1 @@
+"""The scan pipeline and its plugins: openers, analyzers, scanners."""

@@ -1,0 +1,201 @@
+"""The plugin families of the scan pipeline and the values they exchange.
+
+target --Opener--> Artifact --walk--> FileEntry --read once--> FileContent
+    --Analyzer--> Inventory pieces (packages, operating system)
+    --Scanner.scan_file--> findings per file
+    --Scanner.scan_inventory--> findings over the whole inventory (vulnerabilities)
+
+The engine (:mod:`secloop.scan.engine`) imports only this module; each backend lives
+in its own module and is listed in :mod:`secloop.scan.registry`.
+"""
+
+from __future__ import annotations
+
+import codecs
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from secloop.core.errors import InputError, TargetError
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.location import LayerRef
+from secloop.core.package import Package
+from secloop.core.result import OperatingSystem, Skipped
+from secloop.core.rule import Rule
+from secloop.core.target import Target
+
+__all__ = [
+    "Analyzer",
+    "AnalyzerOutput",
+    "Artifact",
+    "ArtifactError",
+    "FileContent",
+    "FileEntry",
+    "Inventory",
+    "Opener",
+    "ScanError",
+    "ScanLimits",
+    "Scanner",
+]
+
+_BINARY_SNIFF_BYTES = 8192
+MIB = 1024 * 1024
+
+
+class ScanError(InputError):
+    """Base error of the scan subsystem: one input is unusable, the scan goes on."""
+
+
+class ArtifactError(TargetError):
+    """The target cannot be opened as an artifact."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanLimits:
+    """Bounds on what a scan reads from untrusted input, with their units in the names."""
+
+    max_file_bytes: int = 10 * MIB
+    max_files: int = 1_000_000
+    max_depth: int = 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileEntry:
+    """A regular file inside an artifact; ``path`` is relative with ``/`` separators."""
+
+    path: str
+    size: int
+    layer: LayerRef | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileContent:
+    """A file's bytes, read once and shared by every plugin that wants the file."""
+
+    entry: FileEntry
+    data: bytes
+
+    @cached_property
+    def is_binary(self) -> bool:
+        """A NUL byte in the first 8 KiB, unless a UTF-16/32 byte-order mark explains it."""
+        head = self.data[:_BINARY_SNIFF_BYTES]
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return False
+        return b"\0" in head
+
+    @cached_property
+    def text(self) -> str:
+        """The file decoded as UTF-8 (BOM honoured, UTF-16 by BOM); InputError otherwise."""
+        data = self.data
+        try:
+            if data.startswith(codecs.BOM_UTF8):
+                return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+            if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return data.decode("utf-16")
+            return data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ScanError(
+                f"{self.entry.path}: not valid UTF-8 text (byte {err.start}: {err.reason})"
+            ) from None
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+class Artifact(ABC):
+    """An opened target: a walk over its files with bounded reads."""
+
+    @property
+    @abstractmethod
+    def target(self) -> Target: ...
+
+    @abstractmethod
+    def walk(self) -> Iterator[FileEntry | Skipped]:
+        """Every regular file, and every entry not walked with the reason why."""
+
+    @abstractmethod
+    def read(self, entry: FileEntry) -> bytes:
+        """The bytes of one file, at most ``limits.max_file_bytes``; ScanError if unreadable."""
+
+    def close(self) -> None:  # noqa: B027 - most artifacts hold nothing open
+        """Release what the artifact holds open (archives, connections)."""
+
+    def __enter__(self) -> Artifact:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Opener(ABC):
+    """Opens a target specification (a path, an image reference) as an artifact."""
+
+    name: str
+
+    @abstractmethod
+    def can_open(self, spec: str) -> bool: ...
+
+    @abstractmethod
+    def open(
+        self, spec: str, *, limits: ScanLimits, excludes: Sequence[str], use_gitignore: bool
+    ) -> Artifact: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyzerOutput:
+    packages: tuple[Package, ...] = ()
+    operating_system: OperatingSystem | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    """What the analyzers found across the whole artifact."""
+
+    packages: tuple[Package, ...] = ()
+    operating_system: OperatingSystem | None = None
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Analyzer(ABC):
+    """Reads files into inventory: OS and language packages."""
+
+    name: str
+    #: Text analyzers see only files that decode; binary ones (Go binaries, rpmdb) see all.
+    text_only: bool = True
+
+    @abstractmethod
+    def applies_to(self, entry: FileEntry) -> bool:
+        """Cheap: decided on the path and size alone, before the file is read."""
+
+    @abstractmethod
+    def analyze(self, content: FileContent) -> AnalyzerOutput: ...
+
+
+class Scanner(ABC):
+    """Turns files and inventory into findings. Stateless: one instance may serve many scans."""
+
+    name: str
+    kind: FindingKind
+    text_only: bool = True
+
+    @abstractmethod
+    def rules(self) -> Sequence[Rule]:
+        """Every rule this scanner can report, for reports and documentation."""
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        """Cheap path-based filter; scanners with only an inventory pass return False."""
+        return False
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding]:
+        """Findings in one file; raise ScanError for a file that cannot be parsed."""
+        return ()
+
+    def scan_inventory(self, inventory: Inventory) -> Iterable[Finding]:
+        """Findings over the whole inventory, after every file was analyzed."""
+        return ()

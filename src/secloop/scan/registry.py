@@ -1,0 +1,67 @@
+"""The explicit table of scan plugins. Nothing registers itself by being imported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from secloop.core.errors import UsageError
+from secloop.core.finding import FindingKind
+from secloop.scan.artifact.fs import FilesystemOpener
+from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
+
+#: Short names users type for a whole family of scanners (``--scanners misconfig``).
+KIND_ALIASES: dict[str, FindingKind] = {
+    "vuln": FindingKind.VULNERABILITY,
+    "misconfig": FindingKind.MISCONFIGURATION,
+    "secrets": FindingKind.SECRET,
+    "sast": FindingKind.CODE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    openers: tuple[Opener, ...]
+    analyzers: tuple[Analyzer, ...] = ()
+    scanners: tuple[Scanner, ...] = ()
+
+    def opener_for(self, spec: str) -> Opener:
+        for opener in self.openers:
+            if opener.can_open(spec):
+                return opener
+        raise ArtifactError(f"{spec}: no such file or directory")
+
+    def choices(self) -> list[str]:
+        """Every name ``--scanners`` accepts: scanner names, kinds and their aliases."""
+        kinds = {s.kind for s in self.scanners}
+        names = {s.name for s in self.scanners} | {k.value for k in kinds}
+        names |= {alias for alias, kind in KIND_ALIASES.items() if kind in kinds}
+        return sorted(names)
+
+    def select_scanners(self, requested: Sequence[str] | None) -> tuple[Scanner, ...]:
+        """The scanners named by ``requested`` (all when None); unknown names are usage errors."""
+        if requested is None:
+            return self.scanners
+        wanted: list[Scanner] = []
+        for token in requested:
+            matched = self._match(token.strip().lower())
+            if not matched:
+                choices = ", ".join(self.choices()) or "(no scanners installed)"
+                raise UsageError(f"unknown scanner {token!r}; choose from {choices}")
+            wanted.extend(s for s in matched if s not in wanted)
+        return tuple(wanted)
+
+    def _match(self, token: str) -> list[Scanner]:
+        kind = KIND_ALIASES.get(token)
+        if kind is None and token in {k.value for k in FindingKind}:
+            kind = FindingKind(token)
+        return [s for s in self.scanners if s.name == token or s.kind == kind]
+
+
+def default_registry() -> Registry:
+    """Every plugin shipped with secloop, in evaluation order."""
+    return Registry(
+        openers=(FilesystemOpener(),),
+        analyzers=(),
+        scanners=(),
+    )
