@@ -1,0 +1,1 @@
+"""Policy: suppressions (inline and ignore file), baselines, filters and the CI gate."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from secloop.core.finding import Finding, Suppression, SuppressionKind
 
 _MARKER = re.compile(
-    r"secloop:ignore\s+(?P<rules>[A-Za-z0-9_.:\-]+(?:\s*,\s*[A-Za-z0-9_.:\-]+)*)(?P<reason>.*)"
+    r"secloop:ignore\s+(?P<rules>[A-Za-z0-9_.\-]+(?:\s*,\s*[A-Za-z0-9_.\-]+)*)(?P<reason>.*)"
 )
 _COMMENT_CLOSERS = ("-->", "*/", "#}", "%}")
 _COMMENT_OPENERS = ("#", "//", "--", ";", "/*", "<!--", "{#", "%")

@@ -1,0 +1,170 @@
+"""The scan verb's body: configuration, scan, policy, report, gate.
+
+Imported only when ``secloop scan`` runs, so the CLI stays quick to start.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from secloop.cli.options import ScanOptions
+from secloop.cli.progress import terminal_progress
+from secloop.config import Settings, find_config, load_config
+from secloop.core.errors import EXIT_CLEAN, EXIT_FINDINGS, ReportError
+from secloop.core.result import ScanResult
+from secloop.core.severity import Severity
+from secloop.output.interface import OutputFormat, ReportContext
+from secloop.output.json_format import load_result
+from secloop.output.registry import formatter_for
+from secloop.policy.apply import PolicySettings, apply_policy
+from secloop.policy.gate import evaluate_gate, require_coverage
+from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
+from secloop.scan.engine import ScanRequest, run_scan
+from secloop.scan.interface import ScanLimits
+from secloop.scan.registry import default_registry
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Effective:
+    """Command-line options over configuration over defaults."""
+
+    scanners: tuple[str, ...] | None
+    severities: tuple[Severity, ...] | None
+    fmt: OutputFormat
+    output: Path | None
+    exit_code: int
+    fail_on: Severity
+    ignore_unfixed: bool
+    excludes: tuple[str, ...]
+    use_gitignore: bool
+    allow_empty: bool
+    limits: ScanLimits
+    ignore_file: Path | None
+
+
+def _pick(cli_value: T | None, config_value: T | None, default: T) -> T:
+    if cli_value is not None:
+        return cli_value
+    return config_value if config_value is not None else default
+
+
+def _settings_for(options: ScanOptions) -> Settings:
+    path = options.config_path or find_config(Path.cwd())
+    return load_config(path) if path is not None else Settings()
+
+
+def _ignore_file_path(options: ScanOptions, settings: Settings) -> Path | None:
+    if options.ignore_file is not None:
+        return options.ignore_file
+    if settings.ignore_file is not None:
+        return Path(settings.ignore_file)
+    roots = [options.path] if options.path.is_dir() else []
+    for root in [*roots, Path.cwd()]:
+        candidate = root / DEFAULT_IGNORE_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve(options: ScanOptions, settings: Settings) -> Effective:
+    severities = tuple(Severity.parse(s) for s in options.severity) if options.severity else None
+    fail_on = Severity.parse(options.fail_on) if options.fail_on else None
+    output = options.output or (Path(settings.output) if settings.output else None)
+    max_bytes = _pick(options.max_file_size, settings.max_file_size, ScanLimits().max_file_bytes)
+    no_gitignore = options.no_gitignore
+    return Effective(
+        scanners=options.scanners if options.scanners is not None else settings.scanners,
+        severities=severities if severities is not None else settings.severity,
+        fmt=OutputFormat(_pick(options.fmt, settings.format, OutputFormat.TABLE)),
+        output=output,
+        exit_code=_pick(options.exit_code, settings.exit_code, EXIT_FINDINGS),
+        fail_on=_pick(fail_on, settings.fail_on, Severity.UNKNOWN),
+        ignore_unfixed=_pick(options.ignore_unfixed, settings.ignore_unfixed, False),
+        excludes=(*settings.exclude, *options.exclude),
+        use_gitignore=not no_gitignore if no_gitignore else _pick(None, settings.gitignore, True),
+        allow_empty=_pick(options.allow_empty, settings.allow_empty, False),
+        limits=ScanLimits(max_file_bytes=max_bytes),
+        ignore_file=_ignore_file_path(options, settings),
+    )
+
+
+def _load_baseline(path: Path | None) -> ScanResult | None:
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ReportError(f"{path}: cannot read ({err.strerror or err})") from None
+    return load_result(data, source=str(path))
+
+
+def _write_report(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ReportError(f"{output}: cannot write the report ({err.strerror or err})") from None
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run_scan_command(options: ScanOptions) -> int:
+    """Run ``secloop scan`` and return its exit code."""
+    _configure_logging(options.debug)
+    settings = _settings_for(options)
+    effective = resolve(options, settings)
+    ignore: IgnoreFile | None = (
+        load_ignore_file(effective.ignore_file) if effective.ignore_file else None
+    )
+    baseline = _load_baseline(options.baseline)
+    request = ScanRequest(
+        spec=str(options.path),
+        scanners=effective.scanners,
+        limits=effective.limits,
+        excludes=effective.excludes,
+        use_gitignore=effective.use_gitignore,
+    )
+    with terminal_progress(enabled=not options.quiet) as progress:
+        raw = run_scan(request, default_registry(), progress=progress)
+    result = apply_policy(
+        raw,
+        PolicySettings(
+            severities=effective.severities,
+            ignore_unfixed=effective.ignore_unfixed,
+            ignore_file=ignore,
+            baseline=baseline,
+            today=datetime.now(UTC).date(),
+        ),
+    )
+    context = ReportContext(
+        fail_on=effective.fail_on,
+        color=effective.output is None and sys.stdout.isatty(),
+        width=shutil.get_terminal_size().columns if sys.stdout.isatty() else 120,
+    )
+    _write_report(formatter_for(effective.fmt).render(result, context), effective.output)
+    if not options.quiet:
+        for warning in result.warnings:
+            click.echo(f"secloop: warning: {warning}", err=True)
+    if not effective.allow_empty:
+        require_coverage(result)
+    verdict = evaluate_gate(result, fail_on=effective.fail_on)
+    return EXIT_CLEAN if verdict.passed else effective.exit_code

@@ -1,0 +1,107 @@
+"""``secloop scan PATH``: scan a directory or file, report, and gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from secloop.cli.options import ScanOptions
+
+FORMAT_CHOICES = ("table", "json", "sarif", "junit", "html")
+SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+@click.command("scan")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--scanners",
+    metavar="LIST",
+    help="Comma-separated scanners or kinds to run (default: all). E.g. secret,misconfig.",
+)
+@click.option(
+    "--severity",
+    metavar="LIST",
+    help="Comma-separated severities to report, e.g. HIGH,CRITICAL (default: all).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
+    help="Report format.  [default: table]",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--exit-code",
+    type=click.IntRange(0, 255),
+    help="Exit code when findings reach the gate; 0 reports without failing. [default: 1]",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES, case_sensitive=False),
+    help="Lowest severity that fails the gate.  [default: UNKNOWN (any finding)]",
+)
+@click.option(
+    "--ignore-unfixed",
+    is_flag=True,
+    default=None,
+    help="Leave out vulnerabilities that have no fixed version.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A previous JSON report: report and gate on new findings only.",
+)
+@click.option(
+    "--ignore-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Suppressions file.  [default: .secloopignore.yaml in PATH, else here]",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip paths matching this gitignore-style glob (repeatable).",
+)
+@click.option(
+    "--no-gitignore", is_flag=True, default=None, help="Scan files that .gitignore lists."
+)
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="Skip files larger than this.  [default: 10485760]",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    default=None,
+    help="Exit 0 instead of 3 when nothing at all could be scanned.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Configuration file.  [default: secloop.yaml or pyproject.toml here]",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress display and no warnings.")
+@click.option("--debug", is_flag=True, help="Verbose logs and tracebacks.")
+def scan_command(path: Path, **options: object) -> int:
+    """Scan PATH (a directory or a file) and report what is found.
+
+    \b
+    Exit codes:
+      0  no finding at or above the gate
+      1  findings at or above the gate (see --fail-on, --exit-code)
+      2  usage error
+      3  tool failure, or nothing could be scanned (see --allow-empty)
+    """
+    from secloop.cli.run import run_scan_command
+
+    return run_scan_command(ScanOptions.from_click(path, options))

@@ -1,0 +1,241 @@
+"""secloop's own JSON report: complete, versioned, and readable back into a ScanResult.
+
+Writing builds plain dictionaries straight from the frozen domain values (fast and
+deterministic: keys in a fixed order, findings in the result's order). Reading goes
+through the pydantic wire model in :mod:`secloop.output.json_wire`, the trust boundary.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from secloop.core.errors import ReportError
+from secloop.core.finding import Finding, Suppression, VulnerabilityDetail
+from secloop.core.location import KubernetesResource, LayerRef, Location
+from secloop.core.package import Package
+from secloop.core.result import Coverage, Failed, Scanned, ScanResult, Skipped
+from secloop.core.rule import Rule
+from secloop.output.interface import Formatter, OutputFormat, ReportContext
+from secloop.output.json_wire import ScanResultModel
+
+__all__ = ["JsonFormatter", "load_result", "result_to_document"]
+
+Document = dict[str, Any]
+
+
+def _without_none(data: Document) -> Document:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _layer(layer: LayerRef | None) -> Document | None:
+    if layer is None:
+        return None
+    return _without_none(
+        {"diff_id": layer.diff_id, "index": layer.index, "created_by": layer.created_by}
+    )
+
+
+def _resource(resource: KubernetesResource | None) -> Document | None:
+    if resource is None:
+        return None
+    return _without_none(
+        {
+            "api_version": resource.api_version,
+            "kind": resource.kind,
+            "name": resource.name,
+            "namespace": resource.namespace,
+        }
+    )
+
+
+def _location(location: Location) -> Document:
+    return _without_none(
+        {
+            "path": location.path,
+            "start_line": location.start_line,
+            "end_line": location.end_line,
+            "start_column": location.start_column,
+            "end_column": location.end_column,
+            "layer": _layer(location.layer),
+            "resource": _resource(location.resource),
+        }
+    )
+
+
+def _package(package: Package | None) -> Document | None:
+    if package is None:
+        return None
+    return _without_none(
+        {
+            "name": package.name,
+            "version": package.version,
+            "ecosystem": package.ecosystem,
+            "purl": package.purl,
+            "source_name": package.source_name,
+            "locations": [
+                _without_none({"path": loc.path, "layer": _layer(loc.layer)})
+                for loc in package.locations
+            ],
+        }
+    )
+
+
+def _suppression(suppression: Suppression | None) -> Document | None:
+    if suppression is None:
+        return None
+    return _without_none(
+        {
+            "kind": suppression.kind.value,
+            "reason": suppression.reason,
+            "source": suppression.source,
+            "expires": suppression.expires.isoformat() if suppression.expires else None,
+        }
+    )
+
+
+def _vulnerability(detail: VulnerabilityDetail | None) -> Document | None:
+    if detail is None:
+        return None
+    return {
+        "advisory_id": detail.advisory_id,
+        "aliases": list(detail.aliases),
+        "installed_version": detail.installed_version,
+        "fixed_versions": list(detail.fixed_versions),
+        "cvss_vectors": list(detail.cvss_vectors),
+    }
+
+
+def _finding(finding: Finding) -> Document:
+    return _without_none(
+        {
+            "kind": finding.kind.value,
+            "rule_id": finding.rule_id,
+            "severity": finding.severity.name,
+            "title": finding.title,
+            "message": finding.message,
+            "location": _location(finding.location),
+            "scanner": finding.scanner,
+            "anchor": finding.anchor,
+            "evidence": finding.evidence,
+            "remediation": finding.remediation,
+            "references": list(finding.references),
+            "frameworks": {k: list(v) for k, v in finding.frameworks.items()},
+            "package": _package(finding.package),
+            "vulnerability": _vulnerability(finding.vulnerability),
+            "fingerprint": finding.fingerprint,
+            "suppression": _suppression(finding.suppression),
+            "baseline_state": finding.baseline_state.value if finding.baseline_state else None,
+        }
+    )
+
+
+def _rule(rule: Rule) -> Document:
+    return _without_none(
+        {
+            "id": rule.id,
+            "kind": rule.kind.value,
+            "title": rule.title,
+            "severity": rule.severity.name,
+            "description": rule.description,
+            "remediation": rule.remediation,
+            "references": list(rule.references),
+            "peers": dict(rule.peers),
+            "frameworks": {k: list(v) for k, v in rule.frameworks.items()},
+            "help_uri": rule.help_uri,
+            "tags": list(rule.tags),
+        }
+    )
+
+
+def _coverage(item: Coverage) -> Document:
+    match item:
+        case Scanned():
+            return {"path": item.path, "status": "scanned", "by": list(item.by)}
+        case Skipped():
+            return {
+                "path": item.path,
+                "status": "skipped",
+                "reason": item.reason.value,
+                "detail": item.detail,
+            }
+        case Failed():
+            return {
+                "path": item.path,
+                "status": "failed",
+                "reason": item.reason,
+                "by": [item.by] if item.by else [],
+            }
+
+
+def _summary(result: ScanResult) -> Document:
+    active = result.active_findings
+    return {
+        "total": len(result.findings),
+        "active": len(active),
+        "suppressed": sum(1 for f in result.findings if f.suppressed),
+        "unchanged": sum(1 for f in result.findings if not f.suppressed and not f.active),
+        "by_severity": {sev.name: n for sev, n in result.severity_counts().items()},
+        "scanned": len(result.scanned),
+        "skipped": len(result.skipped),
+        "failed": len(result.failed),
+    }
+
+
+def result_to_document(result: ScanResult) -> Document:
+    """The JSON document of a result, in the documented key order."""
+    os_info = result.operating_system
+    return _without_none(
+        {
+            "schema_version": "1",
+            "tool": {"name": "secloop", "version": result.tool_version},
+            "target": _without_none(
+                {
+                    "kind": result.target.kind.value,
+                    "name": result.target.name,
+                    "digest": result.target.digest,
+                }
+            ),
+            "started_at": result.started_at.isoformat(),
+            "finished_at": result.finished_at.isoformat(),
+            "scanners": list(result.scanners),
+            "summary": _summary(result),
+            "findings": [_finding(f) for f in result.findings],
+            "rules": {rule_id: _rule(rule) for rule_id, rule in result.rules.items()},
+            "packages": [_package(p) for p in result.packages],
+            "operating_system": {
+                "family": os_info.family,
+                "name": os_info.name,
+                "version": os_info.version,
+            }
+            if os_info
+            else None,
+            "coverage": [_coverage(c) for c in result.coverage],
+            "files_without_scanner": result.files_without_scanner,
+            "timings": dict(result.timings),
+            "versions": dict(result.versions),
+            "warnings": list(result.warnings),
+        }
+    )
+
+
+class JsonFormatter(Formatter):
+    format = OutputFormat.JSON
+
+    def render(self, result: ScanResult, context: ReportContext) -> str:
+        return json.dumps(result_to_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def load_result(text: str | bytes, *, source: str) -> ScanResult:
+    """Parse a secloop JSON report; ReportError names the source and the first problem."""
+    try:
+        model = ScanResultModel.model_validate_json(text)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        raise ReportError(
+            f"{source}: not a secloop JSON report (schema 1): {where}: {first['msg']}"
+        ) from None
+    return model.to_domain()
