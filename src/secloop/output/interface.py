@@ -15,7 +15,7 @@ from secloop.core.errors import Error
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 
-__all__ = ["OutputError", "OutputFormat", "Formatter", "ReportContext"]
+__all__ = ["Formatter", "OutputError", "OutputFormat", "ReportContext"]
 
 
 class OutputError(Error):

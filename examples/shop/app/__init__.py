@@ -1,0 +1,3 @@
+"""shop-api: the catalogue and orders service behind shop.example.com."""
+
+__version__ = "1.4.2"
