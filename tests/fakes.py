@@ -19,8 +19,9 @@ from secloop.scan.interface import (
     FileContent,
     FileEntry,
     Inventory,
-    Scanner,
+    PartialFailure,
     ScanError,
+    Scanner,
 )
 
 MARKER_RULE = Rule(
@@ -53,7 +54,7 @@ class MarkerScanner(Scanner):
     def applies_to(self, entry: FileEntry) -> bool:
         return entry.path.endswith(".txt")
 
-    def scan_file(self, content: FileContent) -> Iterable[Finding]:
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
         if "PARSE-ERROR" in content.text:
             raise ScanError(f"{content.entry.path}: cannot parse (fake error)")
         if "CRASH" in content.text:

@@ -38,6 +38,7 @@ from secloop.scan.interface import (
     FileContent,
     FileEntry,
     Inventory,
+    PartialFailure,
     ScanLimits,
     Scanner,
 )
@@ -198,7 +199,12 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
             if output.operating_system is not None:
                 collected.operating_system = output.operating_system
         else:
-            findings = list(plugin.scan_file(content))
+            findings: list[Finding] = []
+            for item in plugin.scan_file(content):
+                if isinstance(item, PartialFailure):
+                    collected.coverage.append(Failed(path=path, reason=item.reason, by=plugin.name))
+                else:
+                    findings.append(item)
             collected.findings.extend(_apply_inline(content, findings, collected.warnings))
     except Error as err:
         collected.coverage.append(Failed(path=path, reason=str(err), by=plugin.name))

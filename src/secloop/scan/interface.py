@@ -34,6 +34,7 @@ __all__ = [
     "FileEntry",
     "Inventory",
     "Opener",
+    "PartialFailure",
     "ScanError",
     "ScanLimits",
     "Scanner",
@@ -41,6 +42,17 @@ __all__ = [
 
 _BINARY_SNIFF_BYTES = 8192
 MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PartialFailure:
+    """Part of a file (one document of a stream) could not be used; the rest was scanned.
+
+    A scanner yields it among its findings; the engine records it in the coverage
+    manifest as failed by that scanner, and the file still counts as scanned.
+    """
+
+    reason: str
 
 
 class ScanError(InputError):
@@ -192,8 +204,9 @@ class Scanner(ABC):
         """Cheap path-based filter; scanners with only an inventory pass return False."""
         return False
 
-    def scan_file(self, content: FileContent) -> Iterable[Finding]:
-        """Findings in one file; raise ScanError for a file that cannot be parsed."""
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Findings in one file; raise ScanError for a file that cannot be parsed at all,
+        yield a PartialFailure for a part of it that cannot."""
         return ()
 
     def scan_inventory(self, inventory: Inventory) -> Iterable[Finding]:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from secloop.core.errors import UsageError
-from secloop.core.finding import FindingKind, SuppressionKind
+from secloop.core.finding import Finding, FindingKind, SuppressionKind
 from secloop.core.result import Failed, Scanned, Skipped, SkipReason
 from secloop.scan.artifact.fs import DirectoryArtifact, FilesystemOpener
 from secloop.scan.engine import ScanRequest, run_scan, scan_artifact
-from secloop.scan.interface import FileContent, FileEntry, ScanError, ScanLimits
+from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, ScanLimits
 from secloop.scan.registry import Registry, default_registry
 from tests.fakes import DenyListScanner, MarkerScanner, RequirementsAnalyzer
 
@@ -34,7 +34,8 @@ def test_findings_inventory_and_coverage(tmp_path: Path) -> None:
     (tmp_path / "image.png").write_bytes(b"\x89PNG\0\0")
     result = run_scan(ScanRequest(spec=str(tmp_path)), _registry(), clock=lambda: FIXED)
     assert [(f.rule_id, f.location.display) for f in result.findings] == [
-        ("FAKE-001", "notes.txt:2"), ("FAKE-PKG", "requirements.txt"),
+        ("FAKE-001", "notes.txt:2"),
+        ("FAKE-PKG", "requirements.txt"),
     ]
     assert all(f.fingerprint for f in result.findings)
     assert [p.name for p in result.packages] == ["badpkg", "good"]
@@ -56,8 +57,9 @@ def test_parse_errors_and_plugin_bugs_are_recorded_and_the_scan_goes_on(tmp_path
     (tmp_path / "d.txt").write_bytes(b"\xfa\xfb not utf-8 \xc3\x28")
     result = run_scan(ScanRequest(spec=str(tmp_path)), _registry(), clock=lambda: FIXED)
     failed = {f.path: f for f in result.failed}
-    assert failed["a.txt"] == Failed(path="a.txt", reason="a.txt: cannot parse (fake error)",
-                                     by="marker")
+    assert failed["a.txt"] == Failed(
+        path="a.txt", reason="a.txt: cannot parse (fake error)", by="marker"
+    )
     assert failed["b.txt"].reason == "internal error: RuntimeError: fake plugin bug"
     assert "d.txt: not valid UTF-8" in failed["d.txt"].reason
     assert [f.location.path for f in result.findings] == ["c.txt"]
@@ -149,3 +151,26 @@ def test_file_content_decoding() -> None:
     with pytest.raises(ScanError, match="f: not valid UTF-8 text"):
         _ = FileContent(entry=entry, data=b"\xff").text
     assert FindingKind.SECRET.value == "secret"
+
+
+def test_partial_failures_are_recorded_and_the_file_still_counts_as_scanned(
+    tmp_path: Path,
+) -> None:
+    class HalfParsingScanner(MarkerScanner):
+        name = "half"
+
+        def scan_file(self, content: FileContent) -> Iterator[Finding | PartialFailure]:
+            yield from super().scan_file(content)
+            yield PartialFailure(f"{content.entry.path}: document 2 (line 9): invalid YAML")
+
+    (tmp_path / "a.txt").write_text("SECURITY-MARKER\n")
+    result = scan_artifact(
+        DirectoryArtifact(tmp_path, limits=ScanLimits()),
+        analyzers=(),
+        scanners=(HalfParsingScanner(),),
+    )
+    assert result.scanned == (Scanned(path="a.txt", by=("half",)),)
+    assert result.failed == (
+        Failed(path="a.txt", reason="a.txt: document 2 (line 9): invalid YAML", by="half"),
+    )
+    assert len(result.findings) == 1

@@ -129,8 +129,9 @@ def test_read_is_bounded_and_refuses_a_symlink_swapped_in(tmp_path: Path) -> Non
 
 def test_single_file_target(tmp_path: Path) -> None:
     path = _write(tmp_path, "Dockerfile", "FROM scratch\n")
-    artifact = FilesystemOpener().open(str(path), limits=ScanLimits(), excludes=(),
-                                       use_gitignore=True)
+    artifact = FilesystemOpener().open(
+        str(path), limits=ScanLimits(), excludes=(), use_gitignore=True
+    )
     assert isinstance(artifact, SingleFileArtifact)
     assert artifact.target.kind is TargetKind.FILE
     (entry,) = list(artifact.walk())
@@ -146,8 +147,7 @@ def test_opener_errors(tmp_path: Path) -> None:
     opener = FilesystemOpener()
     assert not opener.can_open(str(tmp_path / "missing"))
     with pytest.raises(ArtifactError, match="no such file or directory"):
-        opener.open(str(tmp_path / "missing"), limits=ScanLimits(), excludes=(),
-                    use_gitignore=True)
+        opener.open(str(tmp_path / "missing"), limits=ScanLimits(), excludes=(), use_gitignore=True)
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(ArtifactError, match="not a regular file or directory"):
         opener.open(str(tmp_path / "pipe"), limits=ScanLimits(), excludes=(), use_gitignore=True)

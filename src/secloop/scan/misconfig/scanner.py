@@ -1,0 +1,117 @@
+"""The misconfiguration scanners the engine runs: one per file family.
+
+``applies_to`` decides on the path alone (the engine has not read the file yet).
+``scan_file`` rejects non-manifests cheaply before parsing: most YAML and JSON in a
+repository (CI workflows, package.json, lock files) never mention ``apiVersion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatch
+
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.location import Location
+from secloop.core.rule import Rule
+from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, Scanner
+from secloop.scan.misconfig.dockerfile import DOCKERFILE_CHECKS
+from secloop.scan.misconfig.dockerfile.base import DockerfileCheck, DockerHit
+from secloop.scan.misconfig.dockerfile.parser import Dockerfile, parse_dockerfile
+from secloop.scan.misconfig.documents import parse_stream
+from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
+from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream
+
+__all__ = ["DockerfileScanner", "KubernetesScanner", "is_dockerfile"]
+
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+_DOCKERFILE_PATTERNS = ("dockerfile", "*.dockerfile", "dockerfile.*", "containerfile")
+#: ``Dockerfile.md`` and friends are about a Dockerfile, not one.
+_NOT_DOCKERFILE_SUFFIXES = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh", ".py")
+
+
+class KubernetesScanner(Scanner):
+    """Kubernetes manifests (YAML streams, ``List`` kinds, JSON)."""
+
+    name = "kubernetes"
+    kind = FindingKind.MISCONFIGURATION
+
+    def rules(self) -> Sequence[Rule]:
+        return tuple(check.rule for check in KUBERNETES_CHECKS)
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        return entry.name.lower().endswith(_MANIFEST_SUFFIXES)
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Findings of every document; ScanError only when no document could be parsed.
+
+        A stream with some malformed documents still reports the good ones, and a
+        PartialFailure per bad document, which the coverage manifest lists as failed.
+        """
+        text = content.text
+        if "apiVersion" not in text or "kind" not in text:
+            return []
+        path = content.entry.path
+        stream = parse_stream(text, json_syntax=path.lower().endswith(".json"))
+        if stream.errors and not stream.documents:
+            raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
+        return evaluate_stream(stream, path)
+
+
+def is_dockerfile(name: str) -> bool:
+    lowered = name.lower()
+    if lowered.endswith(_NOT_DOCKERFILE_SUFFIXES):
+        return False
+    return any(fnmatch(lowered, pattern) for pattern in _DOCKERFILE_PATTERNS)
+
+
+def _docker_finding(
+    check: DockerfileCheck, hit: DockerHit, dockerfile: Dockerfile, path: str
+) -> Finding:
+    rule = check.rule
+    instruction = hit.instruction
+    stages = dockerfile.stages
+    if instruction is None:
+        location, anchor = Location(path=path, start_line=1), "file"
+    else:
+        location = Location(
+            path=path, start_line=instruction.start_line, end_line=instruction.end_line
+        )
+        stage = stages[instruction.stage].label if 0 <= instruction.stage < len(stages) else "-"
+        body = " ".join(instruction.text.split())
+        anchor = f"stage:{stage}/{instruction.keyword} {body}"
+    return Finding(
+        kind=FindingKind.MISCONFIGURATION,
+        rule_id=rule.id,
+        severity=hit.severity or rule.severity,
+        title=rule.title,
+        message=hit.message,
+        location=location,
+        scanner=DockerfileScanner.name,
+        anchor=anchor,
+        evidence=hit.evidence,
+        remediation=rule.remediation,
+        references=rule.references,
+        frameworks=rule.frameworks,
+    )
+
+
+class DockerfileScanner(Scanner):
+    """Dockerfiles and Containerfiles."""
+
+    name = "dockerfile"
+    kind = FindingKind.MISCONFIGURATION
+
+    def rules(self) -> Sequence[Rule]:
+        return tuple(check.rule for check in DOCKERFILE_CHECKS)
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        return is_dockerfile(entry.name)
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding]:
+        path = content.entry.path
+        dockerfile = parse_dockerfile(content.text)
+        return [
+            _docker_finding(check, hit, dockerfile, path)
+            for check in DOCKERFILE_CHECKS
+            for hit in check.evaluate(dockerfile)
+        ]
