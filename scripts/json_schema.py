@@ -9,8 +9,11 @@ from pathlib import Path
 
 from secloop.output.json_wire import SCHEMA_VERSION, ScanResultModel
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "schema" / (
-    f"scan-result-{SCHEMA_VERSION}.json"
+SCHEMA_PATH = (
+    Path(__file__).resolve().parent.parent
+    / "docs"
+    / "schema"
+    / (f"scan-result-{SCHEMA_VERSION}.json")
 )
 
 

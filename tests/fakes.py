@@ -88,7 +88,9 @@ class RequirementsAnalyzer(Analyzer):
                 name, version = line.split("==", 1)
                 packages.append(
                     Package.create(
-                        name=name.strip(), version=version.strip(), ecosystem="PyPI",
+                        name=name.strip(),
+                        version=version.strip(),
+                        ecosystem="PyPI",
                         locations=(PackageLocation(path=content.entry.path),),
                     )
                 )

@@ -16,8 +16,14 @@ EXAMPLE = PROJECT_ROOT / "examples" / "shop"
 
 
 def _secloop(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "secloop", *args], capture_output=True,
-                          text=True, cwd=cwd, check=False, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "secloop", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +37,7 @@ def sarif_log() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def json_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reports") / "shop.json"
-    completed = _secloop("scan", str(EXAMPLE), "--format", "json", "--output", str(path),
-                         "--quiet")
+    completed = _secloop("scan", str(EXAMPLE), "--format", "json", "--output", str(path), "--quiet")
     assert completed.returncode == 1, completed.stderr
     return path
 
@@ -42,8 +47,9 @@ def test_sarif_of_the_example_validates_against_the_official_schema(
 ) -> None:
     import jsonschema
 
-    schema_path = corpus_path("sarif", "sarif-spec", "sarif-2.1", "schema",
-                              "sarif-schema-2.1.0.json")
+    schema_path = corpus_path(
+        "sarif", "sarif-spec", "sarif-2.1", "schema", "sarif-schema-2.1.0.json"
+    )
     schema = json.loads(schema_path.read_text())
     jsonschema.Draft7Validator(schema).validate(sarif_log)
     assert sarif_log["runs"][0]["results"]
@@ -64,8 +70,10 @@ def test_json_report_round_trips_and_covers_every_shipped_scanner_kind(json_repo
 def test_the_documented_inline_suppression_applies(json_report: Path) -> None:
     document = json.loads(json_report.read_text())
     suppressed = [f for f in document["findings"] if "suppression" in f]
-    assert any(f["suppression"]["kind"] == "inline" and f["location"]["path"] == "app/settings.py"
-               for f in suppressed)
+    assert any(
+        f["suppression"]["kind"] == "inline" and f["location"]["path"] == "app/settings.py"
+        for f in suppressed
+    )
 
 
 def test_baseline_of_itself_passes_the_gate(json_report: Path) -> None:

@@ -7,15 +7,26 @@ import subprocess
 import sys
 
 HEAVY = (
-    "rich", "jinja2", "pydantic", "yaml", "pathspec", "ahocorasick", "sqlalchemy", "fastapi",
-    "celery", "secloop.scan", "secloop.output.sarif", "secloop.output.html",
+    "rich",
+    "jinja2",
+    "pydantic",
+    "yaml",
+    "pathspec",
+    "ahocorasick",
+    "sqlalchemy",
+    "fastapi",
+    "celery",
+    "secloop.scan",
+    "secloop.output.sarif",
+    "secloop.output.html",
 )
 
 
 def _modules_after(statement: str) -> set[str]:
     code = f"import sys; {statement}; import json; print(json.dumps(sorted(sys.modules)))"
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return set(json.loads(completed.stdout))
 
 
@@ -26,6 +37,7 @@ def test_importing_the_cli_loads_no_heavy_stack() -> None:
 
 
 def test_python_dash_m_entry_point_runs() -> None:
-    completed = subprocess.run([sys.executable, "-m", "secloop", "version"],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "secloop", "version"], capture_output=True, text=True, check=True
+    )
     assert completed.stdout.startswith("secloop ")

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from secloop.core.errors import UsageError
 from secloop.core.finding import FindingKind
 from secloop.scan.artifact.fs import FilesystemOpener
+from secloop.scan.code.python.scanner import PythonCodeScanner
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
+from secloop.scan.misconfig import DockerfileScanner, KubernetesScanner
+from secloop.scan.secrets import SecretsScanner
 
 #: Short names users type for a whole family of scanners (``--scanners misconfig``).
 KIND_ALIASES: dict[str, FindingKind] = {
@@ -63,5 +66,10 @@ def default_registry() -> Registry:
     return Registry(
         openers=(FilesystemOpener(),),
         analyzers=(),
-        scanners=(),
+        scanners=(
+            SecretsScanner(),
+            KubernetesScanner(),
+            DockerfileScanner(),
+            PythonCodeScanner(),
+        ),
     )

@@ -41,7 +41,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], fake_registry: Registry) -> RunC
             main(list(args))
         captured = capsys.readouterr()
         code = exited.value.code
-        return Outcome(code=code if isinstance(code, int) else 0, out=captured.out,
-                       err=captured.err)
+        return Outcome(
+            code=code if isinstance(code, int) else 0, out=captured.out, err=captured.err
+        )
 
     return run

@@ -51,8 +51,9 @@ def test_scanner_selection_and_unknown_scanner(run_cli: RunCli, project: Path) -
     assert "Traceback" not in bad.err
 
 
-def test_baseline_reports_and_gates_only_new_findings(run_cli: RunCli, project: Path,
-                                                      tmp_path: Path) -> None:
+def test_baseline_reports_and_gates_only_new_findings(
+    run_cli: RunCli, project: Path, tmp_path: Path
+) -> None:
     baseline = tmp_path / "baseline.json"
     first = run_cli("scan", str(project), "--format", "json", "--output", str(baseline))
     assert first.code == 1
@@ -83,8 +84,9 @@ def test_ignore_file_with_expiry(run_cli: RunCli, project: Path) -> None:
     assert outcome.code == 0
     (finding,) = json.loads(outcome.out)["findings"]
     assert finding["suppression"]["reason"] == "demo marker"
-    ignore.write_text("suppressions:\n  - rule: FAKE-001\n    reason: demo marker\n"
-                      "    expires: 2020-01-01\n")
+    ignore.write_text(
+        "suppressions:\n  - rule: FAKE-001\n    reason: demo marker\n    expires: 2020-01-01\n"
+    )
     expired = run_cli("scan", str(project))
     assert expired.code == 1
     assert "suppression expired on 2020-01-01; no longer applied" in expired.err
@@ -149,8 +151,13 @@ def test_config_file_and_unknown_key(run_cli: RunCli, project: Path, tmp_path: P
 
 
 def test_every_format_writes_a_file(run_cli: RunCli, project: Path, tmp_path: Path) -> None:
-    for fmt, check in (("json", "schema_version"), ("sarif", '"2.1.0"'),
-                       ("junit", "<testsuites"), ("html", "<html"), ("table", "FAKE-001")):
+    for fmt, check in (
+        ("json", "schema_version"),
+        ("sarif", '"2.1.0"'),
+        ("junit", "<testsuites"),
+        ("html", "<html"),
+        ("table", "FAKE-001"),
+    ):
         target = tmp_path / "reports" / f"report.{fmt}"
         assert run_cli("scan", str(project), "-f", fmt, "-o", str(target)).code == 1
         assert check in target.read_text()

@@ -19,10 +19,19 @@ def test_yaml_config_is_typed(tmp_path: Path) -> None:
     )
     settings = load_config(path)
     assert settings == Settings(
-        source=str(path), scanners=("secret",), severity=(Severity.HIGH, Severity.CRITICAL),
-        fail_on=Severity.MEDIUM, exit_code=4, format=OutputFormat.SARIF, output="out.sarif",
-        ignore_unfixed=True, ignore_file="ig.yaml", exclude=("vendor/",), gitignore=False,
-        allow_empty=True, max_file_size=1000,
+        source=str(path),
+        scanners=("secret",),
+        severity=(Severity.HIGH, Severity.CRITICAL),
+        fail_on=Severity.MEDIUM,
+        exit_code=4,
+        format=OutputFormat.SARIF,
+        output="out.sarif",
+        ignore_unfixed=True,
+        ignore_file="ig.yaml",
+        exclude=("vendor/",),
+        gitignore=False,
+        allow_empty=True,
+        max_file_size=1000,
     )
 
 

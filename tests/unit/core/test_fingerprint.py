@@ -13,9 +13,14 @@ from secloop.core.fingerprint import assign_fingerprints, base_fingerprint
 
 def _at(line: int, evidence: str | None = "password = 'x'", **changes: object) -> Finding:
     finding = Finding(
-        kind=FindingKind.SECRET, rule_id="SECRET-1", severity=Severity.HIGH, title="t",
-        message=f"found at {line}", location=Location(path="app/settings.py", start_line=line),
-        scanner="secret", evidence=evidence,
+        kind=FindingKind.SECRET,
+        rule_id="SECRET-1",
+        severity=Severity.HIGH,
+        title="t",
+        message=f"found at {line}",
+        location=Location(path="app/settings.py", start_line=line),
+        scanner="secret",
+        evidence=evidence,
     )
     return dataclasses.replace(finding, **changes)  # type: ignore[arg-type]
 
@@ -29,8 +34,9 @@ def test_fingerprint_survives_lines_moving() -> None:
 
 def test_fingerprint_ignores_indentation_and_message_and_severity() -> None:
     plain = assign_fingerprints([_at(3)])[0].fingerprint
-    moved = assign_fingerprints([_at(9, evidence="    password =   'x'",
-                                      severity=Severity.LOW, message="other")])[0]
+    moved = assign_fingerprints(
+        [_at(9, evidence="    password =   'x'", severity=Severity.LOW, message="other")]
+    )[0]
     assert moved.fingerprint == plain
 
 

@@ -30,8 +30,13 @@ from secloop.core.errors import EXIT_TOOL_FAILURE, EXIT_USAGE, ConfigError, Erro
 
 def _finding(**changes: object) -> Finding:
     base = Finding(
-        kind=FindingKind.SECRET, rule_id="R1", severity=Severity.HIGH, title="t",
-        message="m", location=Location(path="a.txt", start_line=3), scanner="s",
+        kind=FindingKind.SECRET,
+        rule_id="R1",
+        severity=Severity.HIGH,
+        title="t",
+        message="m",
+        location=Location(path="a.txt", start_line=3),
+        scanner="s",
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -41,7 +46,11 @@ def _finding(**changes: object) -> Finding:
     [
         ("PyPI", "requests", "pkg:pypi/requests@2.0"),
         ("npm", "@babel/core", "pkg:npm/%40babel/core@2.0"),
-        ("Maven", "org.apache.logging.log4j:log4j-core", "pkg:maven/org.apache.logging.log4j/log4j-core@2.0"),
+        (
+            "Maven",
+            "org.apache.logging.log4j:log4j-core",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.0",
+        ),
         ("Go", "github.com/gin-gonic/gin", "pkg:golang/github.com/gin-gonic/gin@2.0"),
         ("Debian:12", "openssl", "pkg:deb/debian/openssl@2.0"),
         ("Alpine:v3.19", "musl", "pkg:apk/alpine/musl@2.0"),
@@ -88,7 +97,9 @@ def test_active_excludes_suppressed_and_unchanged() -> None:
 
 
 def test_vulnerability_fixable() -> None:
-    assert VulnerabilityDetail(advisory_id="A", installed_version="1", fixed_versions=("2",)).fixable
+    assert VulnerabilityDetail(
+        advisory_id="A", installed_version="1", fixed_versions=("2",)
+    ).fixable
     assert not VulnerabilityDetail(advisory_id="A", installed_version="1").fixable
 
 
@@ -101,11 +112,18 @@ def test_result_views_and_counts() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     result = ScanResult(
         target=Target(kind=TargetKind.DIRECTORY, name="."),
-        started_at=now, finished_at=now, tool_version="0",
-        findings=(_finding(), _finding(severity=Severity.LOW,
-                                       baseline_state=BaselineState.UNCHANGED)),
-        coverage=(Scanned(path="a", by=("s",)), Skipped(path="b", reason=SkipReason.BINARY),
-                  Failed(path="c", reason="bad")),
+        started_at=now,
+        finished_at=now,
+        tool_version="0",
+        findings=(
+            _finding(),
+            _finding(severity=Severity.LOW, baseline_state=BaselineState.UNCHANGED),
+        ),
+        coverage=(
+            Scanned(path="a", by=("s",)),
+            Skipped(path="b", reason=SkipReason.BINARY),
+            Failed(path="c", reason="bad"),
+        ),
     )
     assert [c.path for c in result.scanned] == ["a"]
     assert [c.path for c in result.skipped] == ["b"]

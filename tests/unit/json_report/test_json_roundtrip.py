@@ -36,50 +36,90 @@ from secloop.core.errors import ReportError
 from secloop.output.interface import ReportContext
 from secloop.output.json_format import JsonFormatter, load_result, result_to_document
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+text = st.text(st.characters(codec="utf-8"), max_size=20)
 ids = st.from_regex(r"[A-Z][A-Z0-9_-]{0,12}", fullmatch=True)
 lines = st.integers(min_value=1, max_value=100_000)
-layers = st.builds(LayerRef, diff_id=ids, index=st.integers(0, 50),
-                   created_by=st.none() | text)
-resources = st.builds(KubernetesResource, api_version=ids, kind=ids, name=ids,
-                      namespace=st.none() | ids)
+layers = st.builds(LayerRef, diff_id=ids, index=st.integers(0, 50), created_by=st.none() | text)
+resources = st.builds(
+    KubernetesResource, api_version=ids, kind=ids, name=ids, namespace=st.none() | ids
+)
 
 
 @st.composite
 def locations(draw: st.DrawFn) -> Location:
     start = draw(st.none() | lines)
     end = None if start is None else draw(st.none() | st.integers(start, start + 50))
-    return Location(path=draw(st.none() | text), start_line=start, end_line=end,
-                    start_column=draw(st.none() | lines), end_column=draw(st.none() | lines),
-                    layer=draw(st.none() | layers), resource=draw(st.none() | resources))
+    return Location(
+        path=draw(st.none() | text),
+        start_line=start,
+        end_line=end,
+        start_column=draw(st.none() | lines),
+        end_column=draw(st.none() | lines),
+        layer=draw(st.none() | layers),
+        resource=draw(st.none() | resources),
+    )
 
 
 packages = st.builds(
-    Package.create, name=ids, version=ids, ecosystem=st.sampled_from(["PyPI", "npm", "Debian:12"]),
+    Package.create,
+    name=ids,
+    version=ids,
+    ecosystem=st.sampled_from(["PyPI", "npm", "Debian:12"]),
     source_name=st.none() | ids,
-    locations=st.lists(st.builds(PackageLocation, path=text, layer=st.none() | layers),
-                       max_size=2).map(tuple),
+    locations=st.lists(
+        st.builds(PackageLocation, path=text, layer=st.none() | layers), max_size=2
+    ).map(tuple),
 )
-suppressions = st.builds(Suppression, kind=st.sampled_from(SuppressionKind), reason=text.filter(bool),
-                         source=text, expires=st.none() | st.dates(date(2020, 1, 1)))
-vulns = st.builds(VulnerabilityDetail, advisory_id=ids, aliases=st.lists(ids).map(tuple),
-                  installed_version=ids, fixed_versions=st.lists(ids, max_size=2).map(tuple),
-                  cvss_vectors=st.lists(text, max_size=1).map(tuple))
+suppressions = st.builds(
+    Suppression,
+    kind=st.sampled_from(SuppressionKind),
+    reason=text.filter(bool),
+    source=text,
+    expires=st.none() | st.dates(date(2020, 1, 1)),
+)
+vulns = st.builds(
+    VulnerabilityDetail,
+    advisory_id=ids,
+    aliases=st.lists(ids).map(tuple),
+    installed_version=ids,
+    fixed_versions=st.lists(ids, max_size=2).map(tuple),
+    cvss_vectors=st.lists(text, max_size=1).map(tuple),
+)
 frameworks = st.dictionaries(ids, st.lists(ids, max_size=2).map(tuple), max_size=2)
 findings = st.builds(
-    Finding, kind=st.sampled_from(FindingKind), rule_id=ids, severity=st.sampled_from(Severity),
-    title=text, message=text, location=locations(), scanner=ids, anchor=text,
-    evidence=st.none() | text, remediation=st.none() | text,
-    references=st.lists(text, max_size=2).map(tuple), frameworks=frameworks,
-    package=st.none() | packages, vulnerability=st.none() | vulns, fingerprint=ids,
+    Finding,
+    kind=st.sampled_from(FindingKind),
+    rule_id=ids,
+    severity=st.sampled_from(Severity),
+    title=text,
+    message=text,
+    location=locations(),
+    scanner=ids,
+    anchor=text,
+    evidence=st.none() | text,
+    remediation=st.none() | text,
+    references=st.lists(text, max_size=2).map(tuple),
+    frameworks=frameworks,
+    package=st.none() | packages,
+    vulnerability=st.none() | vulns,
+    fingerprint=ids,
     suppression=st.none() | suppressions,
     baseline_state=st.none() | st.sampled_from(BaselineState),
 )
-rules = st.builds(Rule, id=ids, kind=st.sampled_from(FindingKind), title=text,
-                  severity=st.sampled_from(Severity), description=text, remediation=text,
-                  references=st.lists(text, max_size=2).map(tuple),
-                  peers=st.dictionaries(ids, ids, max_size=2), frameworks=frameworks,
-                  help_uri=st.none() | text, tags=st.lists(ids, max_size=2).map(tuple))
+rules = st.builds(
+    Rule,
+    id=ids,
+    kind=st.sampled_from(FindingKind),
+    title=text,
+    severity=st.sampled_from(Severity),
+    description=text,
+    remediation=text,
+    references=st.lists(text, max_size=2).map(tuple),
+    peers=st.dictionaries(ids, ids, max_size=2),
+    frameworks=frameworks,
+    help_uri=st.none() | text,
+    tags=st.lists(ids, max_size=2).map(tuple),
+)
 coverage = st.one_of(
     st.builds(Scanned, path=text, by=st.lists(ids, max_size=2).map(tuple)),
     st.builds(Skipped, path=text, reason=st.sampled_from(SkipReason), detail=text),
@@ -89,7 +129,9 @@ times = st.datetimes(timezones=st.just(UTC))
 results = st.builds(
     ScanResult,
     target=st.builds(Target, kind=st.sampled_from(TargetKind), name=text, digest=st.none() | ids),
-    started_at=times, finished_at=times, tool_version=ids,
+    started_at=times,
+    finished_at=times,
+    tool_version=ids,
     scanners=st.lists(ids, max_size=3).map(tuple),
     findings=st.lists(findings, max_size=4).map(tuple),
     rules=st.dictionaries(ids, rules, max_size=2),
@@ -112,13 +154,29 @@ def test_every_result_round_trips(result: ScanResult) -> None:
 
 def test_document_has_the_documented_top_level_keys() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    result = ScanResult(target=Target(kind=TargetKind.DIRECTORY, name="."), started_at=now,
-                        finished_at=now, tool_version="1.0")
+    result = ScanResult(
+        target=Target(kind=TargetKind.DIRECTORY, name="."),
+        started_at=now,
+        finished_at=now,
+        tool_version="1.0",
+    )
     document = result_to_document(result)
     assert list(document) == [
-        "schema_version", "tool", "target", "started_at", "finished_at", "scanners", "summary",
-        "findings", "rules", "packages", "coverage", "files_without_scanner", "timings",
-        "versions", "warnings",
+        "schema_version",
+        "tool",
+        "target",
+        "started_at",
+        "finished_at",
+        "scanners",
+        "summary",
+        "findings",
+        "rules",
+        "packages",
+        "coverage",
+        "files_without_scanner",
+        "timings",
+        "versions",
+        "warnings",
     ]
     assert document["summary"]["by_severity"] == {s.name: 0 for s in Severity}
 
@@ -138,8 +196,12 @@ def test_bad_reports_are_refused_with_the_source_named(payload: str, message: st
 
 def test_unknown_keys_are_refused() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    result = ScanResult(target=Target(kind=TargetKind.DIRECTORY, name="."), started_at=now,
-                        finished_at=now, tool_version="1.0")
+    result = ScanResult(
+        target=Target(kind=TargetKind.DIRECTORY, name="."),
+        started_at=now,
+        finished_at=now,
+        tool_version="1.0",
+    )
     document = result_to_document(result)
     document["surprise"] = 1
     with pytest.raises(ReportError, match="surprise"):
@@ -155,8 +217,12 @@ def test_unknown_keys_are_refused() -> None:
 )
 def test_coverage_entries_are_checked(entry: dict[str, str], message: str) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    result = ScanResult(target=Target(kind=TargetKind.DIRECTORY, name="."), started_at=now,
-                        finished_at=now, tool_version="1.0")
+    result = ScanResult(
+        target=Target(kind=TargetKind.DIRECTORY, name="."),
+        started_at=now,
+        finished_at=now,
+        tool_version="1.0",
+    )
     document = result_to_document(result)
     document["coverage"] = [entry]
     with pytest.raises(ReportError, match=message):
@@ -165,14 +231,17 @@ def test_coverage_entries_are_checked(entry: dict[str, str], message: str) -> No
 
 def test_published_json_schema_is_current_and_validates_reports() -> None:
     import jsonschema
-
     from scripts.json_schema import SCHEMA_PATH, main, render_schema
 
     assert main(["--check"]) == 0, "run python scripts/json_schema.py"
     schema = json.loads(render_schema())
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    result = ScanResult(target=Target(kind=TargetKind.DIRECTORY, name="."), started_at=now,
-                        finished_at=now, tool_version="1.0",
-                        coverage=(Skipped(path="a", reason=SkipReason.BINARY),))
+    result = ScanResult(
+        target=Target(kind=TargetKind.DIRECTORY, name="."),
+        started_at=now,
+        finished_at=now,
+        tool_version="1.0",
+        coverage=(Skipped(path="a", reason=SkipReason.BINARY),),
+    )
     jsonschema.validate(result_to_document(result), schema)
     assert SCHEMA_PATH.name == "scan-result-1.json"

@@ -38,16 +38,25 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 def _finding(rule: str, path: str, severity: Severity = Severity.HIGH, **extra: object) -> Finding:
     finding = Finding(
-        kind=FindingKind.MISCONFIGURATION, rule_id=rule, severity=severity, title=rule,
-        message=rule, location=Location(path=path, start_line=1), scanner="s", anchor=rule,
+        kind=FindingKind.MISCONFIGURATION,
+        rule_id=rule,
+        severity=severity,
+        title=rule,
+        message=rule,
+        location=Location(path=path, start_line=1),
+        scanner="s",
+        anchor=rule,
     )
     return dataclasses.replace(finding, **extra)  # type: ignore[arg-type]
 
 
 def _result(*findings: Finding, scanned: bool = True) -> ScanResult:
     return ScanResult(
-        target=Target(kind=TargetKind.DIRECTORY, name="proj"), started_at=NOW, finished_at=NOW,
-        tool_version="0", findings=tuple(assign_fingerprints(findings)),
+        target=Target(kind=TargetKind.DIRECTORY, name="proj"),
+        started_at=NOW,
+        finished_at=NOW,
+        tool_version="0",
+        findings=tuple(assign_fingerprints(findings)),
         coverage=(Scanned(path="a", by=("s",)),) if scanned else (),
     )
 
@@ -59,14 +68,19 @@ def _ignore(tmp_path: Path, text: str) -> Path:
 
 
 def test_ignore_file_selectors_combine_with_and(tmp_path: Path) -> None:
-    ignore = load_ignore_file(_ignore(tmp_path, """
+    ignore = load_ignore_file(
+        _ignore(
+            tmp_path,
+            """
 suppressions:
   - rule: K8S-*
     path: "k8s/**/*.yaml"
     reason: cluster policy enforces this
   - package: pkg:pypi/pyyaml
     reason: not reachable
-"""))
+""",
+        )
+    )
     package = Package.create(name="pyyaml", version="5.3", ecosystem="PyPI")
     findings = [
         _finding("K8S-1", "k8s/prod/app.yaml"),
@@ -86,13 +100,18 @@ suppressions:
 
 def test_fingerprint_and_package_name_selectors(tmp_path: Path) -> None:
     target = assign_fingerprints([_finding("R", "a.py")])[0]
-    ignore = load_ignore_file(_ignore(tmp_path, f"""
+    ignore = load_ignore_file(
+        _ignore(
+            tmp_path,
+            f"""
 suppressions:
   - fingerprint: "{target.fingerprint}"
     reason: reviewed
   - package: requests
     reason: pinned by the platform team
-"""))
+""",
+        )
+    )
     other = _finding("R", "b.py", fingerprint="other:1")
     package = Package.create(name="requests", version="1", ecosystem="PyPI")
     with_pkg = _finding("V", "x", package=package, fingerprint="v:1")
@@ -103,7 +122,10 @@ suppressions:
 
 
 def test_expired_suppressions_stop_applying_and_warn(tmp_path: Path) -> None:
-    ignore = load_ignore_file(_ignore(tmp_path, """
+    ignore = load_ignore_file(
+        _ignore(
+            tmp_path,
+            """
 suppressions:
   - rule: R
     reason: temporary
@@ -111,9 +133,12 @@ suppressions:
   - rule: S
     reason: until the end of the day
     expires: 2026-06-01
-"""))
-    marked, warnings = apply_ignore_file([_finding("R", "a"), _finding("S", "a")], ignore,
-                                         today=TODAY)
+""",
+        )
+    )
+    marked, warnings = apply_ignore_file(
+        [_finding("R", "a"), _finding("S", "a")], ignore, today=TODAY
+    )
     assert [f.suppressed for f in marked] == [False, True]
     assert warnings == [
         ".secloopignore.yaml#1: suppression expired on 2026-05-31; no longer applied (temporary)"
@@ -158,10 +183,16 @@ def test_policy_order_filters_then_suppressions_then_baseline(tmp_path: Path) ->
     )
     previous = _result(_finding("A", "a", Severity.CRITICAL), _finding("Z", "z"))
     ignore = load_ignore_file(_ignore(tmp_path, "suppressions:\n  - rule: C\n    reason: ok\n"))
-    result = apply_policy(current, PolicySettings(
-        severities={Severity.HIGH, Severity.CRITICAL}, ignore_unfixed=True,
-        ignore_file=ignore, baseline=previous, today=TODAY,
-    ))
+    result = apply_policy(
+        current,
+        PolicySettings(
+            severities={Severity.HIGH, Severity.CRITICAL},
+            ignore_unfixed=True,
+            ignore_file=ignore,
+            baseline=previous,
+            today=TODAY,
+        ),
+    )
     states = {f.rule_id: (f.baseline_state, f.suppressed) for f in result.findings}
     assert states == {
         "A": (BaselineState.UNCHANGED, False),
@@ -184,13 +215,17 @@ def test_require_coverage_fails_closed_with_an_explanation() -> None:
     require_coverage(_result())
     empty = dataclasses.replace(
         _result(scanned=False),
-        coverage=(Skipped(path="x", reason=SkipReason.BINARY),
-                  Skipped(path="y", reason=SkipReason.IGNORED)),
+        coverage=(
+            Skipped(path="x", reason=SkipReason.BINARY),
+            Skipped(path="y", reason=SkipReason.IGNORED),
+        ),
         files_without_scanner=4,
     )
-    with pytest.raises(NothingScannedError,
-                       match=r"nothing in proj could be scanned \(0 failed, 1 skipped, 1 ignored, "
-                             r"4 without a matching scanner\)"):
+    with pytest.raises(
+        NothingScannedError,
+        match=r"nothing in proj could be scanned \(0 failed, 1 skipped, 1 ignored, "
+        r"4 without a matching scanner\)",
+    ):
         require_coverage(empty)
 
 
@@ -203,5 +238,9 @@ def test_inline_marker_only_on_own_or_previous_comment_line() -> None:
     code_above = ["y = 2  # secloop:ignore R reviewed", "x = 1"]
     on_second = dataclasses.replace(finding, location=Location(path="a.py", start_line=2))
     assert find_inline_suppression(code_above, on_second).suppression is None
-    assert find_inline_suppression(lines, dataclasses.replace(
-        finding, location=Location(path="a.py"))).suppression is None
+    assert (
+        find_inline_suppression(
+            lines, dataclasses.replace(finding, location=Location(path="a.py"))
+        ).suppression
+        is None
+    )

@@ -1,0 +1,1 @@
+"""secloop's own Python code analysis: an ``ast`` walk, constant folding and taint."""

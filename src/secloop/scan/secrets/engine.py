@@ -1,0 +1,341 @@
+"""The secrets engine: one pass of a keyword automaton, then only the regexes that can match.
+
+Steps for one file (numbered ``# (n)`` in :meth:`SecretEngine.scan`):
+
+1. Cap line length: a line longer than ``max_line_chars`` (minified bundles, data
+   URIs) is scanned only up to the cap, so one pathological line costs bounded time.
+   Line numbers and columns stay exact because only line *tails* are cut.
+2. Lowercase the text once and run ONE Aho-Corasick automaton built over every rule's
+   keywords; the rules whose keywords occur (plus the few keyword-less rules) are the
+   candidates. Most files trigger a handful of rules out of 130.
+3. Run each candidate's regex; keep a match only if it passes the rule's filters
+   (placeholders, stop-words, allowlist, entropy floor, structural validator).
+4. Drop overlapping matches, keeping the most specific rule (a GitHub token inside
+   ``token = "..."`` is a GitHub token, not a generic assignment).
+5. Build findings: line and column from offsets (bisect over line starts), the secret
+   **masked** in the message and evidence, and an anchor of rule id + SHA-256 of the
+   value, so the fingerprint survives edits and line moves.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import ahocorasick
+
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.location import LayerRef, Location
+from secloop.scan.secrets.filters import is_placeholder, shannon_entropy
+from secloop.scan.secrets.model import DEFAULT_REMEDIATION, SECRET_GROUP, SecretRule
+from secloop.scan.secrets.rules import ALL_RULES
+
+__all__ = ["DEFAULT_MAX_LINE_CHARS", "SCANNER_NAME", "SecretEngine", "default_engine", "mask"]
+
+SCANNER_NAME = "secret"
+#: Lines longer than this are scanned only up to it (step 1).
+DEFAULT_MAX_LINE_CHARS = 64 * 1024
+#: How far before a keyword hit a windowed rule's match may start (see SecretRule.window).
+_WINDOW_BACK = 80
+#: Evidence shows at most this many characters of context on each side of a secret.
+_EVIDENCE_CONTEXT = 60
+_MASK = "****"
+#: The same line breaks as ``str.splitlines``, so line numbers agree with FileContent.lines
+#: (which inline suppressions index into).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def mask(secret: str) -> str:
+    """At most the first four characters, and never more than a quarter of the value."""
+    return secret[: min(4, len(secret) // 4)] + _MASK
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """One accepted candidate; ``start``/``end`` is the reported span."""
+
+    rule: SecretRule
+    order: int
+    secret: str
+    secret_start: int
+    secret_end: int
+    start: int
+    end: int
+
+
+class _Lines:
+    """Offsets to 1-based lines and columns, built only for files that have findings."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self._starts, offset)
+
+    def column_of(self, offset: int) -> int:
+        return offset - self._starts[self.line_of(offset) - 1] + 1
+
+    def bounds(self, line: int) -> tuple[int, int]:
+        """Start and end offsets of a 1-based line, without its line break."""
+        start = self._starts[line - 1]
+        end = self._starts[line] if line < len(self._starts) else len(self._text)
+        while end > start and self._text[end - 1] in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
+            end -= 1
+        return start, end
+
+
+class SecretEngine:
+    """Runs a fixed rule table over texts. Stateless after construction; share one instance."""
+
+    def __init__(
+        self,
+        rules: Sequence[SecretRule] = ALL_RULES,
+        *,
+        max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+    ) -> None:
+        self.rules = tuple(rules)
+        self.max_line_chars = max_line_chars
+        self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
+        self._automaton = _build_automaton(self.rules)
+
+    def scan(
+        self, text: str, *, path: str | None = None, layer: LayerRef | None = None
+    ) -> list[Finding]:
+        """Every secret in ``text``, masked, in order of position."""
+        text = self._cap_lines(text)  # (1)
+        candidates = self._candidate_rules(text)  # (2)
+        if not candidates:
+            return []
+        matches = list(self._matches(text, candidates))  # (3)
+        if not matches:
+            return []
+        kept = _drop_overlaps(matches)  # (4)
+        lines = _Lines(text)
+        spans = _Spans(sorted(kept, key=lambda m: m.secret_start))
+        return [_finding(m, text, lines, spans, path=path, layer=layer) for m in kept]  # (5)
+
+    def _cap_lines(self, text: str) -> str:
+        cap = self.max_line_chars
+        if len(text) <= cap:
+            return text
+        lines = text.split("\n")
+        if all(len(line) <= cap for line in lines):
+            return text
+        return "\n".join(line[:cap] for line in lines)
+
+    def _candidate_rules(self, text: str) -> dict[int, list[int] | None]:
+        """Rule index -> keyword hit ends for windowed rules, None for a whole-text run."""
+        lowered = text.lower()
+        # Lowercasing can change the length of exotic characters; offsets are then unusable.
+        aligned = len(lowered) == len(text)
+        found: dict[int, list[int] | None] = dict.fromkeys(self._always)
+        if len(self._always) == len(self.rules):
+            return found  # no keyword at all: the automaton was never built
+        for end, indexes in self._automaton.iter(lowered):
+            for index in indexes:
+                if aligned and self.rules[index].window is not None:
+                    hits = found.setdefault(index, [])
+                    if hits is not None:
+                        hits.append(end)
+                else:
+                    found[index] = None
+        return found
+
+    def _spans(self, rule: SecretRule, text: str, hits: list[int] | None) -> list[tuple[int, int]]:
+        if hits is None or rule.window is None:
+            return [(0, len(text))]
+        reach = rule.window
+        spans: list[tuple[int, int]] = []
+        for end in hits:
+            # The keyword sits in the key, near the start of a match: the window reaches
+            # far forward (to the value) and only a little back (to the key's start).
+            lo, hi = max(0, end - _WINDOW_BACK), min(len(text), end + reach)
+            if spans and lo <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], hi)
+            else:
+                spans.append((lo, hi))
+        return spans
+
+    def _raw_matches(
+        self, rule: SecretRule, text: str, hits: list[int] | None
+    ) -> Iterator[re.Match[str]]:
+        """Regex matches over the whole text or only the windows around keyword hits.
+
+        A window's end truncates the string the regex sees, so a match that reaches
+        it is redone on the full text to get its true extent and right-hand fence.
+        """
+        pattern = rule.search_pattern
+        for lo, hi in self._spans(rule, text, hits):
+            for match in pattern.finditer(text, lo, hi):
+                if hi < len(text) and match.end() >= hi - 1:
+                    full = pattern.match(text, match.start())
+                    if full is None:
+                        continue
+                    match = full  # noqa: PLW2901 - the same match, measured on the full text
+                yield match
+
+    def _matches(self, text: str, candidates: dict[int, list[int] | None]) -> Iterator[_Match]:
+        for index, hits in sorted(candidates.items()):
+            rule = self.rules[index]
+            for match in self._raw_matches(rule, text, hits):
+                if not _context_ok(rule, text, match.start()):
+                    continue
+                secret = match.group(SECRET_GROUP)
+                if secret is None or not secret_accepted(rule, secret):
+                    continue
+                s_start, s_end = match.span(SECRET_GROUP)
+                start, end = match.span() if rule.span_match else (s_start, s_end)
+                yield _Match(rule, index, secret, s_start, s_end, start, end)
+
+
+def _context_ok(rule: SecretRule, text: str, start: int) -> bool:
+    """The left fence (no word character glued to the token) and the rule's context veto."""
+    if start > 0 and rule.left_fence is not None and rule.left_fence.match(text, start - 1):
+        return False
+    veto = rule.context_reject
+    return veto is None or veto.search(text, max(0, start - 12), start) is None
+
+
+def secret_accepted(rule: SecretRule, secret: str) -> bool:
+    """Step (3)'s filters, cheapest first; public so tests can probe one rule's filters."""
+    if rule.placeholder_check and is_placeholder(secret):
+        return False
+    if rule.stopwords:
+        lowered = secret.lower()
+        if any(word in lowered for word in rule.stopwords):
+            return False
+    if any(allow.search(secret) for allow in rule.allowlist):
+        return False
+    if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
+        return False
+    return rule.validator is None or rule.validator(secret)
+
+
+def _build_automaton(rules: Sequence[SecretRule]) -> ahocorasick.Automaton:
+    """One automaton over all keywords; each keyword maps to the rules that listed it."""
+    owners: dict[str, list[int]] = {}
+    for index, rule in enumerate(rules):
+        for keyword in rule.keywords:
+            owners.setdefault(keyword, []).append(index)
+    automaton = ahocorasick.Automaton()
+    for keyword, indexes in owners.items():
+        automaton.add_word(keyword, tuple(indexes))
+    if owners:
+        automaton.make_automaton()
+    return automaton
+
+
+def _drop_overlaps(matches: list[_Match]) -> list[_Match]:
+    """Step (4): greedy by specificity, then earliest, then longest; result by position."""
+    ranked = sorted(
+        matches,
+        key=lambda m: (-m.rule.specificity, m.secret_start, m.secret_start - m.secret_end, m.order),
+    )
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[_Match] = []
+    for match in ranked:
+        slot = bisect.bisect_left(starts, match.secret_start)
+        if slot > 0 and ends[slot - 1] > match.secret_start:
+            continue
+        if slot < len(starts) and starts[slot] < match.secret_end:
+            continue
+        starts.insert(slot, match.secret_start)
+        ends.insert(slot, match.secret_end)
+        kept.append(match)
+    kept.sort(key=lambda m: (m.start, m.order))
+    return kept
+
+
+class _Spans:
+    """Kept matches by secret position. Secrets do not overlap each other, so sorted by
+    start they are sorted by end too, and bisect finds those on a line in log time."""
+
+    def __init__(self, by_start: list[_Match]) -> None:
+        self._matches = by_start
+        self._ends = [m.secret_end for m in by_start]
+
+    def overlapping(self, start: int, end: int) -> list[_Match]:
+        found: list[_Match] = []
+        for match in self._matches[bisect.bisect_right(self._ends, start) :]:
+            if match.secret_start >= end:
+                break
+            found.append(match)
+        return found
+
+
+def _masked_line(text: str, lines: _Lines, line: int, spans: _Spans) -> str:
+    """The line with every secret on it masked, trimmed around the first one."""
+    start, end = lines.bounds(line)
+    secrets = spans.overlapping(start, end)
+    pieces: list[str] = []
+    cursor = start
+    first_secret_at: int | None = None
+    for match in secrets:
+        lo, hi = max(match.secret_start, start), min(match.secret_end, end)
+        if lo >= hi or lo < cursor:
+            continue
+        pieces.append(text[cursor:lo])
+        if first_secret_at is None:
+            first_secret_at = sum(len(p) for p in pieces)
+        pieces.append(mask(match.secret) if lo == match.secret_start else _MASK)
+        cursor = hi
+    pieces.append(text[cursor:end])
+    shown = "".join(pieces)
+    for match in secrets:  # a second, unmatched copy of a secret on the same line
+        if len(match.secret) >= 4 and match.secret in shown:
+            shown = shown.replace(match.secret, mask(match.secret))
+    anchor = first_secret_at or 0
+    lo = max(0, anchor - _EVIDENCE_CONTEXT)
+    hi = anchor + len(_MASK) + 4 + _EVIDENCE_CONTEXT
+    trimmed = shown[lo:hi]
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(shown) else ""
+    return f"{prefix}{trimmed}{suffix}".strip()
+
+
+def _finding(
+    match: _Match,
+    text: str,
+    lines: _Lines,
+    spans: _Spans,
+    *,
+    path: str | None,
+    layer: LayerRef | None,
+) -> Finding:
+    rule = match.rule
+    start_line = lines.line_of(match.start)
+    end_line = lines.line_of(max(match.start, match.end - 1))
+    evidence_line = lines.line_of(match.secret_start if not rule.span_match else match.start)
+    digest = hashlib.sha256(match.secret.encode("utf-8")).hexdigest()
+    return Finding(
+        kind=FindingKind.SECRET,
+        rule_id=rule.id,
+        severity=rule.severity,
+        title=rule.title,
+        message=f"{rule.title} ({mask(match.secret)}) committed in the file",
+        location=Location(
+            path=path,
+            start_line=start_line,
+            end_line=end_line,
+            start_column=lines.column_of(match.start),
+            end_column=lines.column_of(max(match.start, match.end - 1)) + 1,
+            layer=layer,
+        ),
+        scanner=SCANNER_NAME,
+        anchor=f"{rule.id}:sha256:{digest}",
+        evidence=_masked_line(text, lines, evidence_line, spans),
+        remediation=rule.remediation or DEFAULT_REMEDIATION,
+        references=rule.references,
+    )
+
+
+@cache
+def default_engine() -> SecretEngine:
+    """The engine over every shipped rule, built once per process (the automaton is shared)."""
+    return SecretEngine()

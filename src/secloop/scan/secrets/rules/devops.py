@@ -1,0 +1,361 @@
+"""Developer platforms: package registries (npm, PyPI, RubyGems, Clojars, Docker Hub),
+HashiCorp, observability (Datadog, New Relic, Sentry, Grafana, Dynatrace), delivery tools
+(Doppler, Pulumi, Prefect, ReadMe, Infracost) and AI APIs (OpenAI, Anthropic, Hugging
+Face, Perplexity).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from secloop.core.severity import Severity
+from secloop.scan.secrets.model import ASSIGNMENT_WINDOW, SecretRule, assignment, token
+
+__all__ = ["RULES"]
+
+_C, _H, _M = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
+
+
+def _prefixed(
+    rule_id: str,
+    title: str,
+    body: str,
+    keywords: tuple[str, ...],
+    reference: str,
+    *,
+    peers: dict[str, str] | None = None,
+    severity: Severity = _H,
+    entropy: float | None = 3.0,
+    fence: str = r"\w",
+    specificity: int = 0,
+) -> SecretRule:
+    return SecretRule(
+        id=rule_id,
+        title=title,
+        severity=severity,
+        keywords=keywords,
+        pattern=token(body, fence=fence),
+        entropy=entropy,
+        specificity=specificity,
+        peers=peers or {},
+        references=(reference,),
+    )
+
+
+def _docker_auth(value: str) -> bool:
+    """A Docker config ``auth`` value is base64 of ``user:password``; confirm that shape."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and len(password) >= 4 and decoded.isprintable())
+
+
+_REGISTRIES = (
+    _prefixed(
+        "SECRET-NPM-ACCESS-TOKEN",
+        "npm access token",
+        r"npm_[A-Za-z0-9]{36}",
+        ("npm_",),
+        "https://docs.npmjs.com/about-access-tokens",
+        peers={"gitleaks": "npm-access-token", "detect-secrets": "NpmDetector"},
+        severity=_C,
+    ),
+    SecretRule(
+        id="SECRET-NPMRC-AUTH-TOKEN",
+        title="Registry auth token in .npmrc",
+        severity=_H,
+        keywords=("_authtoken",),
+        pattern=re.compile(
+            r"//[^\s:]{1,200}/:_authToken\s{0,2}=\s{0,2}[\"']?(?P<secret>[A-Za-z0-9_\-]{20,200})"
+        ),
+        entropy=3.0,
+        peers={"detect-secrets": "NpmDetector"},
+        references=(
+            "https://docs.npmjs.com/cli/v10/configuring-npm/npmrc#auth-related-configuration",
+        ),
+        specificity=-1,
+    ),
+    _prefixed(
+        "SECRET-PYPI-UPLOAD-TOKEN",
+        "PyPI upload token",
+        r"pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,1000}",
+        ("pypi-age",),
+        "https://pypi.org/help/#apitoken",
+        peers={"gitleaks": "pypi-upload-token", "detect-secrets": "PypiTokenDetector"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-RUBYGEMS-API-KEY",
+        "RubyGems API key",
+        r"rubygems_[a-f0-9]{48}",
+        ("rubygems_",),
+        "https://guides.rubygems.org/api-key-scopes/",
+        peers={"gitleaks": "rubygems-api-token"},
+        severity=_C,
+    ),
+    _prefixed(
+        "SECRET-CLOJARS-TOKEN",
+        "Clojars deploy token",
+        r"CLOJARS_[A-Za-z0-9]{60}",
+        ("clojars_",),
+        "https://github.com/clojars/clojars-web/wiki/Deploy-Tokens",
+        peers={"gitleaks": "clojars-api-token"},
+    ),
+    _prefixed(
+        "SECRET-DOCKERHUB-PAT",
+        "Docker Hub personal access token",
+        r"dckr_pat_[\w\-]{27}",
+        ("dckr_pat_",),
+        "https://docs.docker.com/security/for-developers/access-tokens/",
+        fence=r"\w\-",
+    ),
+    SecretRule(
+        id="SECRET-DOCKER-CONFIG-AUTH",
+        title="Registry credentials in a Docker config.json",
+        severity=_H,
+        keywords=('"auth"',),
+        pattern=re.compile(r"\"auth\"\s{0,4}:\s{0,4}\"(?P<secret>[A-Za-z0-9+/]{8,1000}={0,2})\""),
+        validator=_docker_auth,
+        references=("https://docs.docker.com/reference/cli/docker/login/#credential-stores",),
+        remediation="Run docker logout, rotate the password and use a credential helper.",
+    ),
+)
+
+_HASHICORP = (
+    _prefixed(
+        "SECRET-TERRAFORM-CLOUD-TOKEN",
+        "Terraform Cloud / Enterprise API token",
+        r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}",
+        (".atlasv1.",),
+        "https://developer.hashicorp.com/terraform/cloud-docs/users-teams-organizations/api-tokens",
+        peers={"gitleaks": "hashicorp-tf-api-token"},
+        severity=_C,
+        fence=r"\w=\-",
+    ),
+    _prefixed(
+        "SECRET-VAULT-SERVICE-TOKEN",
+        "HashiCorp Vault service token",
+        r"hvs\.[\w\-]{90,120}",
+        ("hvs.",),
+        "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
+        peers={"gitleaks": "vault-service-token"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-VAULT-BATCH-TOKEN",
+        "HashiCorp Vault batch token",
+        r"hvb\.[\w\-]{138,300}",
+        ("hvb.",),
+        "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
+        peers={"gitleaks": "vault-batch-token"},
+        fence=r"\w\-",
+    ),
+)
+
+_OBSERVABILITY = (
+    SecretRule(
+        id="SECRET-DATADOG-API-KEY",
+        title="Datadog API key",
+        severity=_H,
+        keywords=("datadog", "dd_api_key", "dd-api-key"),
+        pattern=assignment(r"datadog[\w.\-]{0,20}?api|dd[_\-]api[_\-]?key", r"[a-f0-9]{32}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.0,
+        references=("https://docs.datadoghq.com/account_management/api-app-keys/",),
+    ),
+    SecretRule(
+        id="SECRET-DATADOG-APP-KEY",
+        title="Datadog application key",
+        severity=_H,
+        keywords=("datadog", "dd_app_key", "dd-application-key"),
+        pattern=assignment(r"datadog|dd[_\-]app(?:lication)?[_\-]?key", r"[a-z0-9]{40}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        peers={"gitleaks": "datadog-access-token"},
+        references=("https://docs.datadoghq.com/account_management/api-app-keys/",),
+    ),
+    _prefixed(
+        "SECRET-NEW-RELIC-USER-KEY",
+        "New Relic user API key",
+        r"NRAK-[A-Z0-9a-z]{27}",
+        ("nrak-",),
+        "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
+        peers={"gitleaks": "new-relic-user-api-key"},
+    ),
+    _prefixed(
+        "SECRET-NEW-RELIC-INSERT-KEY",
+        "New Relic insight insert key",
+        r"NRII-[\w\-]{32}",
+        ("nrii-",),
+        "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
+        peers={"gitleaks": "new-relic-insert-key"},
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-NEW-RELIC-BROWSER-KEY",
+        "New Relic browser API token",
+        r"NRJS-[a-f0-9]{19}",
+        ("nrjs-",),
+        "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
+        peers={"gitleaks": "new-relic-browser-api-token"},
+        severity=_M,
+    ),
+    _prefixed(
+        "SECRET-SENTRY-ORG-TOKEN",
+        "Sentry organization auth token",
+        r"sntrys_eyJ[A-Za-z0-9+/=]{60,400}_[A-Za-z0-9+/]{43}",
+        ("sntrys_",),
+        "https://docs.sentry.io/account/auth-tokens/",
+        peers={"gitleaks": "sentry-org-token"},
+        fence=r"\w+/=",
+    ),
+    _prefixed(
+        "SECRET-SENTRY-USER-TOKEN",
+        "Sentry user auth token",
+        r"sntryu_[a-f0-9]{64}",
+        ("sntryu_",),
+        "https://docs.sentry.io/account/auth-tokens/",
+        peers={"gitleaks": "sentry-user-token"},
+    ),
+    _prefixed(
+        "SECRET-GRAFANA-CLOUD-TOKEN",
+        "Grafana Cloud access policy token",
+        r"glc_[A-Za-z0-9+/]{32,400}={0,3}",
+        ("glc_",),
+        "https://grafana.com/docs/grafana-cloud/account-management/authentication-and-permissions/access-policies/",
+        peers={"gitleaks": "grafana-cloud-api-token"},
+        entropy=3.5,
+        fence=r"\w+/=",
+    ),
+    _prefixed(
+        "SECRET-GRAFANA-SERVICE-ACCOUNT-TOKEN",
+        "Grafana service account token",
+        r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
+        ("glsa_",),
+        "https://grafana.com/docs/grafana/latest/administration/service-accounts/",
+        peers={"gitleaks": "grafana-service-account-token"},
+    ),
+    _prefixed(
+        "SECRET-DYNATRACE-TOKEN",
+        "Dynatrace API token",
+        r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",
+        ("dt0c01.",),
+        "https://docs.dynatrace.com/docs/manage/access-control/access-tokens",
+        peers={"gitleaks": "dynatrace-api-token"},
+        fence=r"\w.",
+    ),
+)
+
+_DELIVERY = (
+    _prefixed(
+        "SECRET-DOPPLER-TOKEN",
+        "Doppler token",
+        r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",
+        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+        "https://docs.doppler.com/docs/token-formats",
+        peers={"gitleaks": "doppler-api-token"},
+        fence=r"\w.",
+    ),
+    _prefixed(
+        "SECRET-PULUMI-TOKEN",
+        "Pulumi access token",
+        r"pul-[a-f0-9]{40}",
+        ("pul-",),
+        "https://www.pulumi.com/docs/pulumi-cloud/access-management/access-tokens/",
+        peers={"gitleaks": "pulumi-api-token"},
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-PREFECT-TOKEN",
+        "Prefect API key",
+        r"pnu_[A-Za-z0-9]{36}",
+        ("pnu_",),
+        "https://docs.prefect.io/latest/cloud/users/api-keys/",
+        peers={"gitleaks": "prefect-api-token"},
+    ),
+    _prefixed(
+        "SECRET-README-TOKEN",
+        "ReadMe API key",
+        r"rdme_[a-z0-9]{70}",
+        ("rdme_",),
+        "https://docs.readme.com/main/reference/intro/authentication",
+        peers={"gitleaks": "readme-api-token"},
+    ),
+    _prefixed(
+        "SECRET-INFRACOST-TOKEN",
+        "Infracost API key",
+        r"ico-[A-Za-z0-9]{32}",
+        ("ico-",),
+        "https://www.infracost.io/docs/integrations/infracost_api/",
+        peers={"gitleaks": "infracost-api-token"},
+        fence=r"\w\-.",
+    ),
+)
+
+_AI = (
+    _prefixed(
+        "SECRET-OPENAI-API-KEY",
+        "OpenAI API key",
+        r"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}",
+        ("t3blbkfj",),
+        "https://platform.openai.com/docs/api-reference/authentication",
+        peers={"gitleaks": "openai-api-key", "detect-secrets": "OpenAIDetector"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-ANTHROPIC-API-KEY",
+        "Anthropic API key",
+        r"sk-ant-api03-[\w\-]{93}AA",
+        ("sk-ant-api03-",),
+        "https://docs.anthropic.com/en/api/getting-started",
+        peers={"gitleaks": "anthropic-api-key"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-ANTHROPIC-ADMIN-KEY",
+        "Anthropic Admin API key",
+        r"sk-ant-admin01-[\w\-]{93}AA",
+        ("sk-ant-admin01-",),
+        "https://docs.anthropic.com/en/api/administration-api",
+        peers={"gitleaks": "anthropic-admin-api-key"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-HUGGINGFACE-TOKEN",
+        "Hugging Face access token",
+        r"hf_[A-Za-z]{34}",
+        ("hf_",),
+        "https://huggingface.co/docs/hub/security-tokens",
+        peers={"gitleaks": "huggingface-access-token"},
+        entropy=3.5,
+    ),
+    _prefixed(
+        "SECRET-HUGGINGFACE-ORG-TOKEN",
+        "Hugging Face organization API token",
+        r"api_org_[A-Za-z]{34}",
+        ("api_org_",),
+        "https://huggingface.co/docs/hub/security-tokens",
+        peers={"gitleaks": "huggingface-organization-api-token"},
+        entropy=3.5,
+    ),
+    _prefixed(
+        "SECRET-PERPLEXITY-API-KEY",
+        "Perplexity API key",
+        r"pplx-[A-Za-z0-9]{48}",
+        ("pplx-",),
+        "https://docs.perplexity.ai/guides/getting-started",
+        peers={"gitleaks": "perplexity-api-key"},
+        fence=r"\w\-",
+    ),
+)
+
+RULES: tuple[SecretRule, ...] = (*_REGISTRIES, *_HASHICORP, *_OBSERVABILITY, *_DELIVERY, *_AI)

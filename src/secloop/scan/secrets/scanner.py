@@ -1,0 +1,88 @@
+"""The secrets scanner plugin: which files to read, and the engine over their text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.rule import Rule
+from secloop.scan.interface import FileContent, FileEntry, Scanner
+from secloop.scan.secrets.engine import SCANNER_NAME, SecretEngine, default_engine
+
+__all__ = ["SKIPPED_EXTENSIONS", "SKIPPED_NAMES", "SecretsScanner"]
+
+#: Content that cannot hold a committed secret as text, or holds only hashes: media,
+#: archives, compiled objects, fonts. Archives are opened by the artifact layer, not here.
+SKIPPED_EXTENSIONS = frozenset(
+    {
+        # images, audio, video, fonts
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".psd",
+        ".mp3", ".mp4", ".wav", ".ogg", ".flac", ".avi", ".mov", ".mkv", ".webm",
+        ".woff", ".woff2", ".ttf", ".otf", ".eot",
+        # archives and compiled artifacts
+        ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tar", ".jar", ".war",
+        ".whl", ".egg", ".pyc", ".pyo", ".class", ".o", ".a", ".so", ".dylib", ".dll", ".exe",
+        ".wasm", ".bin", ".dat", ".db", ".sqlite", ".sqlite3",
+        # documents rendered from elsewhere
+        ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx",
+        # source maps repeat the sources they map (already scanned)
+        ".map",
+    }
+)  # fmt: skip
+
+#: Lock files hold integrity hashes and registry URLs by the thousand: high-entropy,
+#: never credentials, and a large share of a repository's bytes.
+SKIPPED_NAMES = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
+        "poetry.lock", "pipfile.lock", "uv.lock", "cargo.lock", "go.sum", "composer.lock",
+        "gemfile.lock", "packages.lock.json", "flake.lock", "pdm.lock",
+    }
+)  # fmt: skip
+
+#: Larger text files are generated data, not configuration; the engine's own cap
+#: (10 MiB, ScanLimits) still applies to anything read.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+class SecretsScanner(Scanner):
+    """Finds committed credentials in text files (rules x file contents).
+
+    Minified and generated files are not skipped by name: secrets leak into bundles
+    too. Instead, the engine caps how much of any one line it scans, which bounds
+    the cost of a 5 MB single-line bundle.
+    """
+
+    name = SCANNER_NAME
+    kind = FindingKind.SECRET
+    text_only = True
+
+    def __init__(self, engine: SecretEngine | None = None) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> SecretEngine:
+        return self._engine if self._engine is not None else default_engine()
+
+    @cached_property
+    def _rules(self) -> tuple[Rule, ...]:
+        return tuple(rule.to_rule() for rule in self.engine.rules)
+
+    def rules(self) -> Sequence[Rule]:
+        return self._rules
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        """Every file but media, archives, compiled code, lock files, and very large files."""
+        if entry.size > MAX_FILE_BYTES:
+            return False
+        name = entry.name.lower()
+        if name in SKIPPED_NAMES:
+            return False
+        dot = name.rfind(".")
+        return dot < 0 or name[dot:] not in SKIPPED_EXTENSIONS
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding]:
+        """Findings in one file; undecodable text raises ScanError (recorded as failed)."""
+        entry = content.entry
+        return self.engine.scan(content.text, path=entry.path, layer=entry.layer)

@@ -1,0 +1,61 @@
+"""The scanner plugin: file selection, rules catalogue, and errors from undecodable input."""
+
+from __future__ import annotations
+
+import pytest
+
+from secloop.core.finding import FindingKind
+from secloop.scan.interface import FileContent, FileEntry, ScanError
+from secloop.scan.registry import default_registry
+from secloop.scan.secrets import ALL_RULES, SecretsScanner
+
+GITHUB = "ghp_" + "FAKEq7Rm2Lx9Wc4Tz8Nb1Vd6Ks3Hj5Pg0Yf2"
+
+
+def _entry(path: str, size: int = 100) -> FileEntry:
+    return FileEntry(path=path, size=size)
+
+
+@pytest.mark.parametrize(
+    ("path", "size", "wanted"),
+    [
+        ("src/app.py", 100, True),
+        (".env", 10, True),
+        ("Dockerfile", 10, True),
+        ("deploy/values.yaml", 10, True),
+        ("web/bundle.min.js", 10, True),
+        ("img/logo.PNG", 10, False),
+        ("dist/app.tar.gz", 10, False),
+        ("package-lock.json", 10, False),
+        ("sub/Cargo.lock", 10, False),
+        ("data/huge.csv", 50 * 1024 * 1024, False),
+    ],
+)
+def test_applies_to(path: str, size: int, wanted: bool) -> None:
+    assert SecretsScanner().applies_to(_entry(path, size)) is wanted
+
+
+def test_scan_file_reports_path_and_masks() -> None:
+    content = FileContent(entry=_entry("config/.env"), data=f"GH={GITHUB}\n".encode())
+    (finding,) = SecretsScanner().scan_file(content)
+    assert finding.location.path == "config/.env"
+    assert GITHUB not in repr(finding)
+
+
+def test_undecodable_file_raises_scan_error() -> None:
+    content = FileContent(entry=_entry("bad.txt"), data=b"token = \xff\xfe\xfa")
+    with pytest.raises(ScanError):
+        list(SecretsScanner().scan_file(content))
+
+
+def test_rules_and_identity() -> None:
+    scanner = SecretsScanner()
+    assert scanner.name == "secret"
+    assert scanner.kind is FindingKind.SECRET
+    assert scanner.text_only
+    assert [r.id for r in scanner.rules()] == [r.id for r in ALL_RULES]
+
+
+def test_registered_in_default_registry() -> None:
+    registry = default_registry()
+    assert [s.name for s in registry.select_scanners(["secrets"])] == ["secret"]
