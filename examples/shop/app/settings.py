@@ -26,6 +26,6 @@ PAYMENT_API_KEY = os.environ.get("PAYMENT_API_KEY", "")
 PAYMENT_TIMEOUT_SECONDS = 10
 
 # Support staff use this for the /debug endpoints of the compose stack.
-DEBUG_PASSWORD = "letmein-shop-2024"  # secloop:ignore SECRET-GENERIC-ASSIGNMENT local-only debug fixture, rotated weekly
+DEBUG_PASSWORD = "letmein-shop-2024"  # secloop:ignore SECRET-GENERIC-PASSWORD local-only debug fixture, rotated weekly
 
 LISTEN_PORT = int(os.environ.get("PORT", "8080"))
