@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out
+# Advisories for the demo's vulnerability matching: the PyPA advisory database, where a
+# copy is at hand (secloop never downloads anything unless asked: see `secloop db`).
+ADVISORIES ?= ../shared/corpus/pypa-advisory-database
+DEMO_DB := $(OUT)/vulndb.sqlite
+SCAN := SECLOOP_DB=$(DEMO_DB) $(BIN)/secloop scan
 
 .PHONY: demo test lint typecheck imports format golden bench clean
 
@@ -16,11 +21,17 @@ $(STAMP): pyproject.toml
 ## demo: create the environment and scan the bundled example project examples/shop
 demo: $(STAMP)
 	@mkdir -p $(OUT)
-	$(BIN)/secloop scan examples/shop --quiet --exit-code 0 --format json  --output $(OUT)/shop.json
-	$(BIN)/secloop scan examples/shop --quiet --exit-code 0 --format sarif --output $(OUT)/shop.sarif
-	$(BIN)/secloop scan examples/shop --quiet --exit-code 0 --format junit --output $(OUT)/shop.junit.xml
-	$(BIN)/secloop scan examples/shop --quiet --exit-code 0 --format html  --output $(OUT)/shop.html
-	@status=0; $(BIN)/secloop scan examples/shop || status=$$?; \
+	@if [ -d "$(ADVISORIES)" ]; then \
+		$(BIN)/secloop db import "$(ADVISORIES)" --db $(DEMO_DB); \
+	else \
+		echo "No advisory data at $(ADVISORIES): vulnerable dependencies will not be matched."; \
+		echo "Import OSV records with: secloop db import PATH --db $(DEMO_DB)"; \
+	fi
+	$(SCAN) examples/shop --quiet --exit-code 0 --format json  --output $(OUT)/shop.json
+	$(SCAN) examples/shop --quiet --exit-code 0 --format sarif --output $(OUT)/shop.sarif
+	$(SCAN) examples/shop --quiet --exit-code 0 --format junit --output $(OUT)/shop.junit.xml
+	$(SCAN) examples/shop --quiet --exit-code 0 --format html  --output $(OUT)/shop.html
+	@status=0; $(SCAN) examples/shop || status=$$?; \
 	echo; echo "Reports: $(OUT)/shop.html (open in a browser), $(OUT)/shop.sarif, $(OUT)/shop.json, $(OUT)/shop.junit.xml"; \
 	echo "The gate exited $$status: 1 means findings at or above --fail-on, as expected for this deliberately insecure example."; \
 	test $$status -eq 1

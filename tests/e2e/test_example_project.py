@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,29 +16,42 @@ from tests.conftest import PROJECT_ROOT, corpus_path
 EXAMPLE = PROJECT_ROOT / "examples" / "shop"
 
 
-def _secloop(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+def _secloop(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "secloop", *args],
         capture_output=True,
         text=True,
-        cwd=cwd,
+        cwd=PROJECT_ROOT,
         check=False,
         timeout=300,
+        env={**os.environ, "SECLOOP_DB": str(db)},
     )
 
 
 @pytest.fixture(scope="module")
-def sarif_log() -> dict[str, Any]:
-    completed = _secloop("scan", str(EXAMPLE), "--format", "sarif", "--quiet")
+def vulndb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real vulnerability database built from the PyPA advisories of the corpus."""
+    advisories = corpus_path("pypa-advisory-database")
+    db = tmp_path_factory.mktemp("vulndb") / "vulndb.sqlite"
+    completed = _secloop("db", "import", str(advisories), "--db", str(db), "--quiet", db=db)
+    assert completed.returncode == 0, completed.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def sarif_log(vulndb: Path) -> dict[str, Any]:
+    completed = _secloop("scan", str(EXAMPLE), "--format", "sarif", "--quiet", db=vulndb)
     assert completed.returncode == 1, completed.stderr
     log: dict[str, Any] = json.loads(completed.stdout)
     return log
 
 
 @pytest.fixture(scope="module")
-def json_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def json_report(tmp_path_factory: pytest.TempPathFactory, vulndb: Path) -> Path:
     path = tmp_path_factory.mktemp("reports") / "shop.json"
-    completed = _secloop("scan", str(EXAMPLE), "--format", "json", "--output", str(path), "--quiet")
+    completed = _secloop(
+        "scan", str(EXAMPLE), "--format", "json", "--output", str(path), "--quiet", db=vulndb
+    )
     assert completed.returncode == 1, completed.stderr
     return path
 
@@ -63,7 +77,7 @@ def test_json_report_round_trips_and_covers_every_shipped_scanner_kind(json_repo
     result = load_result(text, source=str(json_report))
     assert JsonFormatter().render(result, ReportContext()) == text
     kinds = {f.kind.value for f in result.findings}
-    assert {"secret", "misconfiguration"} <= kinds
+    assert {"secret", "misconfiguration", "vulnerability", "code"} <= kinds
     assert not result.failed, result.failed
 
 
@@ -76,6 +90,14 @@ def test_the_documented_inline_suppression_applies(json_report: Path) -> None:
     )
 
 
-def test_baseline_of_itself_passes_the_gate(json_report: Path) -> None:
-    completed = _secloop("scan", str(EXAMPLE), "--baseline", str(json_report), "--quiet")
+def test_documented_vulnerable_pins_are_matched(json_report: Path) -> None:
+    document = json.loads(json_report.read_text())
+    vulnerable = {
+        f["package"]["name"].lower() for f in document["findings"] if f["kind"] == "vulnerability"
+    }
+    assert {"pyyaml", "jinja2", "urllib3", "requests"} <= vulnerable
+
+
+def test_baseline_of_itself_passes_the_gate(json_report: Path, vulndb: Path) -> None:
+    completed = _secloop("scan", str(EXAMPLE), "--baseline", str(json_report), "--quiet", db=vulndb)
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import click
 
 from secloop import __version__
+from secloop.cli.db import db_group
 from secloop.cli.scan import scan_command
 from secloop.core.errors import EXIT_TOOL_FAILURE, EXIT_USAGE, Error
 
@@ -52,6 +53,7 @@ def version_command(fmt: str) -> None:
 
 
 cli.add_command(scan_command)
+cli.add_command(db_group)
 
 
 def _debug_requested(argv: Sequence[str]) -> bool:

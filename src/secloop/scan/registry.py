@@ -10,8 +10,10 @@ from secloop.core.finding import FindingKind
 from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.code.python.scanner import PythonCodeScanner
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
+from secloop.scan.inventory import language_analyzers
 from secloop.scan.misconfig import DockerfileScanner, KubernetesScanner
 from secloop.scan.secrets import SecretsScanner
+from secloop.scan.vuln import VulnerabilityScanner
 
 #: Short names users type for a whole family of scanners (``--scanners misconfig``).
 KIND_ALIASES: dict[str, FindingKind] = {
@@ -65,11 +67,12 @@ def default_registry() -> Registry:
     """Every plugin shipped with secloop, in evaluation order."""
     return Registry(
         openers=(FilesystemOpener(),),
-        analyzers=(),
+        analyzers=language_analyzers(),
         scanners=(
             SecretsScanner(),
             KubernetesScanner(),
             DockerfileScanner(),
+            VulnerabilityScanner(),
             PythonCodeScanner(),
         ),
     )

@@ -1,0 +1,146 @@
+"""Software composition analysis: database import, matching, and a lockfile scan.
+
+Times, in-process and on the corpus beside the project:
+
+1. ``secloop db import`` of the whole PyPA advisory database (2,662 YAML records)
+   into a fresh SQLite file;
+2. matching 10,000 PyPI packages (names and versions drawn from the database, so that
+   most lookups hit records) against it, after the database is opened;
+3. ``secloop scan`` (vulnerability scanner only) of a directory holding the corpus's
+   real lockfiles (kubernetes-goat and microservices-demo npm lockfiles, and a
+   requirements file of pinned vulnerable releases), with the npm records imported too;
+4. the same with ``pip-audit`` and ``osv-scanner`` when they are installed (both
+   need the network, which secloop does not at scan time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from secloop.core.advisory import Advisory
+from secloop.core.package import Package
+from secloop.scan.engine import ScanRequest, run_scan
+from secloop.scan.interface import Inventory
+from secloop.scan.registry import Registry, default_registry
+from secloop.scan.vuln import VulnerabilityScanner
+from secloop.vulndb.importer import import_path
+from secloop.vulndb.sources import iter_records
+from secloop.vulndb.store import build_database
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+PYPA = CORPUS / "pypa-advisory-database" / "vulns"
+LOCKFILES = (
+    "kubernetes-goat/infrastructure/internal-api/code/package-lock.json",
+    "microservices-demo/src/currencyservice/package-lock.json",
+    "microservices-demo/src/paymentservice/package-lock.json",
+)
+
+
+T = TypeVar("T")
+
+
+def timed(action: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    value = action()
+    return time.perf_counter() - started, value
+
+
+def bench_import(work: Path) -> Path:
+    db = work / "pypa.sqlite"
+    seconds, outcome = timed(lambda: import_path(PYPA, db))
+    print(f"db import (PyPA, {outcome.report.advisories} advisories): {seconds:.2f} s")
+    return db
+
+
+def sample_packages(count: int) -> list[Package]:
+    """``count`` PyPI packages: distinct (name, version) pairs listed by real records, so
+    every lookup hits the index and most match; repeated when there are too few."""
+    pairs = sorted(
+        {
+            (a.name, v)
+            for record in iter_records(PYPA)
+            if isinstance(record, Advisory)
+            for a in record.affected
+            for v in a.versions
+        }
+    )
+    rng = random.Random(4)  # noqa: S311 - a benchmark sample, not a secret
+    chosen = rng.sample(pairs, count) if len(pairs) >= count else rng.choices(pairs, k=count)
+    return [Package.create(name=n, version=v, ecosystem="PyPI") for n, v in chosen]
+
+
+def bench_matching(db: Path, count: int) -> None:
+    packages = sample_packages(count)
+    scanner = VulnerabilityScanner(db)
+    seconds, findings = timed(
+        lambda: list(scanner.scan_inventory(Inventory(packages=tuple(packages))))
+    )
+    print(f"matching {count} packages: {seconds:.2f} s, {len(findings)} findings")
+
+
+def prepare_project(work: Path) -> Path:
+    project = work / "project"
+    for index, relative in enumerate(LOCKFILES):
+        target = project / f"app{index}" / "package-lock.json"
+        target.parent.mkdir(parents=True)
+        shutil.copy(CORPUS / relative, target)
+    pins = "jinja2==2.10\ndjango==3.0.1\nrequests==2.19.0\nurllib3==1.24.1\npyyaml==5.3\n"
+    (project / "requirements.txt").write_text(pins)
+    return project
+
+
+def bench_scan(work: Path, project: Path) -> None:
+    records = [r for s in (PYPA, CORPUS / "osv-records" / "npm") for r in iter_records(s)]
+    db = work / "all.sqlite"
+    build_database(db, [r for r in records if isinstance(r, Advisory)], source="bench")
+    registry = default_registry()
+    registry = Registry(
+        openers=registry.openers,
+        analyzers=registry.analyzers,
+        scanners=(VulnerabilityScanner(db),),
+    )
+    seconds, result = timed(lambda: run_scan(ScanRequest(spec=str(project)), registry))
+    print(
+        f"secloop scan of corpus lockfiles: {seconds:.2f} s, "
+        f"{len(result.packages)} packages, {len(result.findings)} findings"
+    )
+
+
+def bench_peers(project: Path) -> None:
+    commands = {
+        "pip-audit": ["pip-audit", "-r", str(project / "requirements.txt"), "--no-deps"],
+        "osv-scanner": ["osv-scanner", "--recursive", str(project)],
+    }
+    for name, command in commands.items():
+        if shutil.which(command[0]) is None:
+            print(f"{name}: not installed, skipped")
+            continue
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False)
+        seconds = time.perf_counter() - started
+        print(f"{name}: {seconds:.2f} s (network-bound)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--packages", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="secloop-bench-sca-") as temp:
+        work = Path(temp)
+        db = bench_import(work)
+        bench_matching(db, args.packages)
+        project = prepare_project(work)
+        bench_scan(work, project)
+        bench_peers(project)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""pnpm: ``pnpm-lock.yaml`` (lockfile versions 5 to 9).
+
+Package keys changed shape over versions: v5 ``/name/1.2.3_peer``, v6
+``/name@1.2.3(peer)``, v9 ``name@1.2.3(peer)``; a registry host may prefix the key
+(``registry.npmjs.org/foo/1.1.0``). An entry's own ``name``/``version`` fields win over
+the key (git and tarball dependencies are keyed by URL). Keys that do not end in a
+version (``github.com/kevva/is-positive``) name no release and are skipped; a v5 key
+without any ``/`` is not a package path at all and fails the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from secloop.core.package import Package
+from secloop.scan.interface import ScanError
+from secloop.scan.inventory._common import (
+    LockfileAnalyzer,
+    dedupe,
+    expect_mapping,
+    load_yaml,
+    make_package,
+)
+
+__all__ = ["PnpmLockAnalyzer", "parse_pnpm_lock"]
+
+_PEERS = re.compile(r"\(.*$")
+
+
+def _lockfile_version(document: dict[str, Any]) -> float:
+    try:
+        return float(str(document.get("lockfileVersion", "5")).split(".", 1)[0])
+    except ValueError:
+        return 5.0
+
+
+def _split_v6(key: str) -> tuple[str, str]:
+    at = key.find("@", 1)
+    return (key, "") if at < 0 else (key[:at], key[at + 1 :])
+
+
+def _split_v5(key: str, path: str) -> tuple[str, str]:
+    parts = key.split("/")
+    if len(parts) < 2:
+        raise ScanError(f"{path}: invalid package path {key!r}")
+    if "." in parts[0] and not parts[0].startswith("@"):
+        parts = parts[1:]  # a registry host
+    return "/".join(parts[:-1]), parts[-1].split("_", 1)[0]
+
+
+def _name_version(key: str, entry: dict[str, Any], modern: bool, path: str) -> tuple[str, str]:
+    bare = _PEERS.sub("", key).lstrip("/")
+    if bare.startswith(("file:", "link:")):  # a local folder: only its own fields count
+        return str(entry.get("name", "")), str(entry.get("version", ""))
+    name, version = _split_v6(bare) if modern and "@" in bare[1:] else _split_v5(bare, path)
+    return str(entry.get("name") or name), str(entry.get("version") or version)
+
+
+def parse_pnpm_lock(text: str, path: str) -> tuple[Package, ...]:
+    document = expect_mapping(load_yaml(text, path), path, "the document")
+    modern = _lockfile_version(document) >= 6
+    packages: list[Package] = []
+    for key, entry in expect_mapping(document.get("packages"), path, "'packages'").items():
+        name, version = _name_version(
+            str(key), entry if isinstance(entry, dict) else {}, modern, path
+        )
+        if name and version[:1].isdigit():
+            packages.append(make_package(name, version, "npm", path))
+    return dedupe(packages)
+
+
+class PnpmLockAnalyzer(LockfileAnalyzer):
+    name = "pnpm-lock"
+    file_names = frozenset({"pnpm-lock.yaml"})
+
+    def parse(self, text: str, path: str) -> tuple[Package, ...]:
+        return parse_pnpm_lock(text, path)

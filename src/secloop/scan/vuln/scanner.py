@@ -1,0 +1,107 @@
+"""``VulnerabilityScanner``: every inventory package against the local OSV database.
+
+One finding per (package, vulnerability): records that alias each other (PYSEC, GHSA,
+CVE) are merged into one finding listing every id. The database is opened once per
+scan, read-only. When there is no database the scan does not crash and does not
+pretend: ``scan_inventory`` raises ScanError, which the engine records in the
+coverage manifest as a failed ``(inventory)`` input, so "no vulnerabilities" can never
+be read into a scan that matched nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.location import Location
+from secloop.core.package import Package
+from secloop.core.rule import Rule
+from secloop.scan.interface import Inventory, ScanError, Scanner
+from secloop.scan.vuln.findings import finding_for
+from secloop.vulndb.errors import UnknownEcosystemError, VulnDBError
+from secloop.vulndb.matching import Match, evaluate, group_by_alias
+from secloop.vulndb.store import VulnerabilityStore, default_db_path
+from secloop.vulndb.versions import comparator_for
+
+__all__ = ["VulnerabilityScanner"]
+
+
+def _names(package: Package) -> tuple[str, ...]:
+    """Distribution advisories name source packages; language ones the package itself."""
+    return tuple(dict.fromkeys(n for n in (package.source_name, package.name) if n))
+
+
+def _matches(store: VulnerabilityStore, package: Package) -> list[Match]:
+    try:
+        compare = comparator_for(package.ecosystem)
+    except UnknownEcosystemError:
+        return []
+    candidates = {a.id: a for n in _names(package) for a in store.lookup(package.ecosystem, n)}
+    found = (
+        evaluate(
+            advisory,
+            ecosystem=package.ecosystem,
+            names=_names(package),
+            version=package.version,
+            compare=compare,
+        )
+        for advisory in candidates.values()
+    )
+    return [m for m in found if m is not None]
+
+
+def _relocated(finding: Finding, package: Package) -> Finding:
+    """A finding already built for the same release, moved to another occurrence."""
+    where = package.locations[0].path if package.locations else None
+    return replace(finding, package=package, location=Location(path=where))
+
+
+class VulnerabilityScanner(Scanner):
+    """Matches inventory packages against ``db_path`` (default: :func:`default_db_path`)."""
+
+    name = "vuln"
+    kind = FindingKind.VULNERABILITY
+
+    def __init__(
+        self, db_path: Path | None = None, *, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self._db_path = db_path
+        self._environ = environ
+
+    @property
+    def db_path(self) -> Path:
+        """Resolved at scan time, so ``SECLOOP_DB`` set after start-up is honoured."""
+        return self._db_path or default_db_path(self._environ)
+
+    def rules(self) -> Sequence[Rule]:
+        """Advisory ids are the rules; reports describe them from the findings."""
+        return ()
+
+    def scan_inventory(self, inventory: Inventory) -> Iterable[Finding]:
+        path = self.db_path
+        if not path.is_file():
+            raise ScanError(
+                f"vulnerability database not found at {path}; "
+                "run `secloop db import` or `secloop db update`"
+            )
+        try:
+            with VulnerabilityStore(path) as store:
+                return list(self._scan(store, inventory.packages))
+        except VulnDBError as err:
+            raise ScanError(str(err)) from None
+
+    def _scan(self, store: VulnerabilityStore, packages: Sequence[Package]) -> Iterator[Finding]:
+        # The same release often appears in many lockfiles: match it once per scan.
+        done: dict[tuple[str, tuple[str, ...], str], list[Finding]] = {}
+        for package in packages:
+            if not package.version:
+                continue  # a git or path dependency: no release to match
+            key = (package.ecosystem, _names(package), package.version)
+            if key not in done:
+                groups = group_by_alias(_matches(store, package))
+                done[key] = [finding_for(package, g, scanner=self.name) for g in groups]
+                yield from done[key]
+            else:
+                yield from (_relocated(f, package) for f in done[key])
