@@ -13,6 +13,7 @@ import click
 
 from secloop import __version__
 from secloop.cli.db import db_group
+from secloop.cli.runtime import detect_command, rules_group
 from secloop.cli.scan import scan_command
 from secloop.core.errors import EXIT_TOOL_FAILURE, EXIT_USAGE, Error
 
@@ -54,6 +55,8 @@ def version_command(fmt: str) -> None:
 
 cli.add_command(scan_command)
 cli.add_command(db_group)
+cli.add_command(detect_command)
+cli.add_command(rules_group)
 
 
 def _debug_requested(argv: Sequence[str]) -> bool:

@@ -1,0 +1,173 @@
+"""Runtime detection speed: Kubernetes audit events through Falco's k8s audit rules.
+
+Inputs: every audit event under ``falco-legacy-tests/trace_files/k8s_audit`` of the
+shared corpus, repeated to ``--events`` (default 100,000), through the 48 rules of
+``falco-rules/plugins/k8saudit/rules/k8s_audit_rules.yaml``. Three figures:
+
+* engine only: decoded events (a fresh ``Event`` each, so no cached field carries over);
+* end to end: JSON lines decoded by the ``k8s_audit`` source, then the engine;
+* syscall-style events (synthetic flat field maps: shells in containers, reads of
+  /etc/shadow, outbound connects) through the stable ``falco_rules.yaml``.
+
+Falco itself is compared when a ``falco`` binary is on PATH; it is not on PyPI, so it
+is usually absent and the script says so. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from secloop.runtime.engine import Engine
+from secloop.runtime.event import Event
+from secloop.runtime.rules.matchers import REGEX_ENGINE
+from secloop.runtime.rules.ruleset import load_rules
+from secloop.runtime.sources import SourceLimits
+from secloop.runtime.sources.k8s_audit import K8sAuditSource
+
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT.parent / "shared" / "corpus"
+K8S_RULES = CORPUS / "falco-rules" / "plugins" / "k8saudit" / "rules" / "k8s_audit_rules.yaml"
+STABLE_RULES = CORPUS / "falco-rules" / "rules" / "falco_rules.yaml"
+EVENTS = CORPUS / "falco-legacy-tests" / "trace_files" / "k8s_audit"
+
+SYSCALL_EVENTS: list[dict[str, Any]] = [
+    {
+        "evt.type": "execve",
+        "evt.dir": "<",
+        "proc.name": "bash",
+        "proc.pname": "runc:[1:CHILD]",
+        "proc.tty": 34816,
+        "container.id": "abc123",
+        "proc.cmdline": "bash",
+        "user.uid": 0,
+        "proc.exepath": "/bin/bash",
+        "evt.arg.flags": "EXE_WRITABLE",
+    },
+    {
+        "evt.type": "openat",
+        "evt.dir": "<",
+        "proc.name": "cat",
+        "fd.name": "/etc/shadow",
+        "fd.typechar": "f",
+        "fd.num": 3,
+        "evt.is_open_read": True,
+        "container.id": "host",
+        "user.uid": 0,
+        "evt.arg.flags": "O_RDONLY",
+        "fd.directory": "/etc",
+        "fd.filename": "shadow",
+    },
+    {
+        "evt.type": "connect",
+        "evt.dir": "<",
+        "proc.name": "nc",
+        "fd.typechar": "4",
+        "fd.sip": "203.0.113.9",
+        "fd.sport": 4444,
+        "container.id": "abc123",
+        "evt.rawres": 0,
+    },
+    {"evt.type": "read", "evt.dir": "<", "proc.name": "nginx", "fd.name": "/var/log/x"},
+    {
+        "evt.type": "execve",
+        "evt.dir": "<",
+        "proc.name": "ls",
+        "proc.pname": "bash",
+        "container.id": "host",
+        "proc.exepath": "/bin/ls",
+        "user.uid": 1000,
+    },
+]
+
+
+def audit_payloads() -> list[dict[str, Any]]:
+    payloads: list[dict[str, Any]] = []
+    for path in sorted(EVENTS.glob("*.json")):
+        if path.name != "fal_01_003.json":
+            payloads.extend(dict(event.payload) for event in K8sAuditSource(path))
+    return payloads
+
+
+def timed(label: str, count: int, run: Callable[[], int]) -> float:
+    start = time.perf_counter()
+    alerts = run()
+    elapsed = time.perf_counter() - start
+    rate = count / elapsed
+    print(f"{label:<58} {count:>8} events {elapsed:7.2f} s {rate:>10,.0f} ev/s {alerts:>7} alerts")
+    return rate
+
+
+def engine_only(
+    rules_path: Path, payloads: list[dict[str, Any]], source: str, total: int
+) -> Callable[[], int]:
+    engine = Engine(load_rules([rules_path]))
+    repeated = [payloads[i % len(payloads)] for i in range(total)]
+
+    def run() -> int:
+        alerts = 0
+        for number, payload in enumerate(repeated):
+            alerts += len(engine.process(Event(source=source, time_ns=number, payload=payload)))
+        return alerts
+
+    return run
+
+
+def end_to_end(payloads: list[dict[str, Any]], total: int) -> Callable[[], int]:
+    engine = Engine(load_rules([K8S_RULES]))
+    lines = [json.dumps(payloads[i % len(payloads)]) for i in range(total)]
+    blob = ("\n".join(lines) + "\n").encode()
+
+    def run() -> int:
+        source = K8sAuditSource("-", SourceLimits())
+        events = source._read(io.BytesIO(blob))
+        return sum(len(engine.process(event)) for event in events)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    if not K8S_RULES.exists():
+        raise SystemExit(f"corpus not found at {CORPUS}")
+    payloads = audit_payloads()
+    started = time.perf_counter()
+    rules = load_rules([K8S_RULES])
+    print(
+        f"loaded {len(rules.rules)} k8s audit rules in {time.perf_counter() - started:.2f} s; "
+        f"{len(payloads)} distinct audit events; regex engine: {REGEX_ENGINE}"
+    )
+    total = args.events
+    timed(
+        "k8s_audit, engine only (decoded events)",
+        total,
+        engine_only(K8S_RULES, payloads, "k8s_audit", total),
+    )
+    timed(
+        "k8s_audit, end to end (JSON lines -> source -> engine)", total, end_to_end(payloads, total)
+    )
+    timed(
+        "syscall-style events, falco_rules.yaml (engine only)",
+        total,
+        engine_only(STABLE_RULES, SYSCALL_EVENTS, "syscall", total),
+    )
+    falco = shutil.which("falco")
+    if falco is None:
+        print("falco: not installed (it is not on PyPI); no side-by-side figure")
+    else:
+        print(
+            f"falco found at {falco}: run it with the k8saudit plugin over the same file "
+            "for a side-by-side figure (not automated here)"
+        )
+
+
+if __name__ == "__main__":
+    main()

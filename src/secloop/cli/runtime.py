@@ -1,0 +1,181 @@
+"""``secloop detect`` and ``secloop rules check``: runtime rules from the command line.
+
+Thin by design: options are parsed here, the work is in :mod:`secloop.runtime`,
+which is imported inside the commands so that ``import secloop.cli`` stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from secloop.runtime.rules.diagnostics import Diagnostic
+    from secloop.runtime.rules.ruleset import Ruleset
+
+__all__ = ["detect_command", "rules_group"]
+
+SOURCE_CHOICES = ("k8s_audit", "falco_json")
+PRIORITY_CHOICES = (
+    "EMERGENCY",
+    "ALERT",
+    "CRITICAL",
+    "ERROR",
+    "WARNING",
+    "NOTICE",
+    "INFORMATIONAL",
+    "DEBUG",
+)
+_RULES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("detect")
+@click.option(
+    "--rules",
+    "rules_files",
+    multiple=True,
+    required=True,
+    type=_RULES_FILE,
+    help="A Falco rules file; repeat to load several, in order (later ones override).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(SOURCE_CHOICES),
+    default="k8s_audit",
+    show_default=True,
+    help="What the input holds.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    metavar="FILE",
+    help="Events to replay: JSON lines, a JSON array or an EventList; '-' for stdin.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="One JSON alert per line, or Falco-like text lines.",
+)
+@click.option(
+    "--rule-matching",
+    type=click.Choice(["first", "all"]),
+    default="first",
+    show_default=True,
+    help="Alert on the first matching rule per event (Falco's default) or on all.",
+)
+@click.option(
+    "--min-priority",
+    type=click.Choice(PRIORITY_CHOICES, case_sensitive=False),
+    default="DEBUG",
+    show_default=True,
+    help="Load only rules at or above this.",
+)
+@click.option("--fail-on-alert", is_flag=True, help="Exit 1 when any alert was raised.")
+@click.pass_context
+def detect_command(
+    ctx: click.Context,
+    *,
+    rules_files: tuple[Path, ...],
+    source: str,
+    input_path: str,
+    fmt: str,
+    rule_matching: str,
+    min_priority: str,
+    fail_on_alert: bool,
+) -> None:
+    """Replay events through Falco-compatible rules and print the alerts."""
+    from secloop.runtime.engine import Engine, RuleMatching
+    from secloop.runtime.errors import RulesError
+    from secloop.runtime.event import Priority
+    from secloop.runtime.rules.ruleset import load_rules
+    from secloop.runtime.sources import open_source
+
+    ruleset = load_rules(rules_files, min_priority=Priority.parse(min_priority))
+    _print_diagnostics(ruleset, include_info=False)
+    if not ruleset.rules:
+        raise RulesError("no enabled rule could be loaded from the rules files")
+    if input_path != "-" and not Path(input_path).is_file():
+        raise click.BadParameter(f"no such file: {input_path}", param_hint="--input")
+    engine = Engine(ruleset, matching=RuleMatching(rule_matching))
+    events = open_source(source, input_path)
+    for alert in engine.run(events):
+        line = (
+            json.dumps(alert.to_json_dict(), ensure_ascii=False)
+            if fmt == "json"
+            else (alert.to_text())
+        )
+        click.echo(line)
+    for reason in events.stats.reasons:
+        click.echo(f"secloop: dropped event: {reason}", err=True)
+    stats = engine.stats
+    click.echo(
+        f"secloop: {stats.events} events, {stats.alerts} alerts, "
+        f"{events.stats.dropped} dropped, {sum(stats.rule_errors.values())} rule errors",
+        err=True,
+    )
+    if fail_on_alert and stats.alerts:
+        ctx.exit(1)
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Falco-compatible runtime rules files."""
+
+
+@rules_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=_RULES_FILE)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def check_command(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
+    """Validate rules files, loaded together in the order given.
+
+    Prints every error and warning as file:line:column; exits 1 when there are errors.
+    """
+    from secloop.runtime.rules.ruleset import load_rules
+
+    ruleset = load_rules(files)
+    if fmt == "json":
+        click.echo(json.dumps([_diagnostic_json(d) for d in ruleset.diagnostics], indent=2))
+    else:
+        for diagnostic in ruleset.diagnostics:
+            click.echo(diagnostic.render())
+    errors = len(ruleset.errors)
+    warnings = sum(1 for d in ruleset.diagnostics if d.level.value == "warning")
+    click.echo(
+        f"{len(files)} file(s): {len(ruleset.rules)} enabled rules, {errors} errors, "
+        f"{warnings} warnings",
+        err=True,
+    )
+    if errors:
+        ctx.exit(1)
+
+
+def _print_diagnostics(ruleset: Ruleset, *, include_info: bool) -> None:
+    for diagnostic in ruleset.diagnostics:
+        if include_info or diagnostic.level.value != "info":
+            click.echo(diagnostic.render(), err=True)
+    sys.stderr.flush()
+
+
+def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
+    where = diagnostic.location
+    return {
+        "level": diagnostic.level.value,
+        "code": diagnostic.code.value,
+        "message": diagnostic.message,
+        "file": where.file,
+        "line": where.line,
+        "column": where.column,
+        "item_type": diagnostic.item_type,
+        "item_name": diagnostic.item_name,
+    }

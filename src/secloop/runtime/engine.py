@@ -1,0 +1,138 @@
+"""The detection engine: evaluate the enabled rules of an event's source, raise alerts.
+
+Per event:
+
+1. pick the rules of the event's source;
+2. prefilter: read the source's *key fields* (``evt.type`` for syscalls; ``ka.verb``,
+   ``ka.target.resource`` and the audit stage for Kubernetes) and keep only rules whose
+   top-level ``field = v`` / ``field in (...)`` checks admit those values. The
+   candidate list per combination of key values is memoised (bounded);
+3. evaluate candidates in load order. By default the first match wins, as in Falco
+   (``rule_matching: first``); :attr:`RuleMatching.ALL` reports every match;
+4. a rule that fails on an event (a bug, an odd value) is counted in
+   :attr:`EngineStats.rule_errors` and skipped: the other rules keep running.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+from secloop.runtime.event import Alert, Event
+from secloop.runtime.fields import catalogue_for
+from secloop.runtime.fields.base import Extractor
+from secloop.runtime.rules.compiler import constraints
+from secloop.runtime.rules.ruleset import CompiledRule, Ruleset
+
+__all__ = ["INDEX_KEYS", "Engine", "EngineStats", "RuleMatching"]
+
+INDEX_KEYS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "syscall": (("evt.type", None),),
+    "k8s_audit": (
+        ("ka.verb", None),
+        ("ka.target.resource", None),
+        ("jevt.value", "/stage"),
+    ),
+}
+_MEMO_LIMIT = 65_536
+
+
+class RuleMatching(Enum):
+    FIRST = "first"
+    ALL = "all"
+
+
+@dataclass(slots=True)
+class EngineStats:
+    events: int = 0
+    alerts: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+    rule_errors: Counter[str] = field(default_factory=Counter)
+    no_rules_for_source: int = 0
+
+
+@dataclass(slots=True)
+class _Plan:
+    """The rules of one source and how to prefilter them."""
+
+    rules: tuple[CompiledRule, ...]
+    keys: tuple[Extractor, ...]
+    allowed: tuple[tuple[frozenset[str] | None, ...], ...]
+    memo: dict[tuple[object, ...], tuple[CompiledRule, ...]] = field(default_factory=dict)
+
+    def candidates(self, event: Event) -> tuple[CompiledRule, ...]:
+        if not self.keys:
+            return self.rules
+        key = tuple(get(event) for get in self.keys)
+        found = self.memo.get(key)
+        if found is None:
+            found = tuple(
+                rule
+                for rule, allowed in zip(self.rules, self.allowed, strict=True)
+                if all(a is None or v in a for a, v in zip(allowed, key, strict=True))
+            )
+            if len(self.memo) < _MEMO_LIMIT:
+                self.memo[key] = found
+        return found
+
+
+class Engine:
+    """Evaluates a :class:`Ruleset` over events; stateless apart from counters and memo."""
+
+    def __init__(self, ruleset: Ruleset, *, matching: RuleMatching = RuleMatching.FIRST) -> None:
+        self.ruleset = ruleset
+        self.matching = matching
+        self.stats = EngineStats()
+        self._plans = {
+            source: _plan(source, rules) for source, rules in ruleset.by_source().items()
+        }
+
+    def process(self, event: Event) -> list[Alert]:
+        """The alerts ``event`` raises (at most one with first-match semantics)."""
+        self.stats.events += 1
+        plan = self._plans.get(event.source)
+        if plan is None:
+            self.stats.no_rules_for_source += 1
+            return []
+        alerts: list[Alert] = []
+        for rule in plan.candidates(event):
+            try:
+                hit = rule.predicate(event)
+            except Exception:  # noqa: BLE001 - one failing rule must not stop the others
+                self.stats.rule_errors[rule.name] += 1
+                continue
+            if hit:
+                alerts.append(self._alert(rule, event))
+                if self.matching is RuleMatching.FIRST:
+                    break
+        return alerts
+
+    def run(self, events: Iterable[Event]) -> Iterator[Alert]:
+        for event in events:
+            yield from self.process(event)
+
+    def _alert(self, rule: CompiledRule, event: Event) -> Alert:
+        output, values = rule.output.render(event)
+        self.stats.alerts += 1
+        self.stats.by_rule[rule.name] += 1
+        return Alert(
+            rule=rule.name,
+            priority=rule.priority,
+            output=output,
+            time_ns=event.time_ns,
+            fields=values,
+            tags=rule.tags,
+            source=event.source,
+        )
+
+
+def _plan(source: str, rules: list[CompiledRule]) -> _Plan:
+    catalogue = catalogue_for(source)
+    wanted = INDEX_KEYS.get(source, ())
+    found = [constraints(rule.condition, catalogue, wanted) for rule in rules]
+    keys = tuple(key for key in wanted if any(key in f for f in found))
+    allowed = tuple(tuple(f.get(key) for key in keys) for f in found)
+    extractors = tuple(catalogue.extractor(name, arg) for name, arg in keys)
+    return _Plan(tuple(rules), extractors, allowed)

@@ -1,0 +1,138 @@
+"""The runtime vocabulary: events from any source, the priority scale and alerts.
+
+One :class:`Event` shape serves every source (Kubernetes audit, Falco JSON, the
+later eBPF sensor): a source name, a time and a payload. Fields are read by their
+Falco names (``ka.user.name``, ``proc.cmdline``) through the field catalogue of
+the event's source, so rules written for Falco read them unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from secloop.core.errors import UsageError
+from secloop.core.severity import Severity
+
+__all__ = ["Alert", "Event", "FieldValue", "Priority", "Scalar", "format_time_iso"]
+
+Scalar = str | int | bool
+FieldValue = Scalar | tuple[Scalar, ...]
+
+
+class Priority(IntEnum):
+    """Falco's priority scale, ordered so that ``Priority.ERROR > Priority.WARNING``."""
+
+    DEBUG = 0
+    INFORMATIONAL = 1
+    NOTICE = 2
+    WARNING = 3
+    ERROR = 4
+    CRITICAL = 5
+    ALERT = 6
+    EMERGENCY = 7
+
+    @classmethod
+    def parse(cls, text: str) -> Priority:
+        """Read a priority in any case; ``INFO`` is Falco's alias of ``INFORMATIONAL``."""
+        name = text.strip().upper()
+        if name == "INFO":
+            return cls.INFORMATIONAL
+        try:
+            return cls[name]
+        except KeyError:
+            choices = ", ".join(member.name for member in cls)
+            raise UsageError(f"unknown priority {text!r}; choose one of {choices}") from None
+
+    @property
+    def label(self) -> str:
+        """The spelling Falco prints (``Warning``), so alert consumers see familiar text."""
+        return self.name.capitalize()
+
+    @property
+    def severity(self) -> Severity:
+        """The secloop severity a runtime finding of this priority gets."""
+        if self >= Priority.CRITICAL:
+            return Severity.CRITICAL
+        if self == Priority.ERROR:
+            return Severity.HIGH
+        if self == Priority.WARNING:
+            return Severity.MEDIUM
+        if self == Priority.NOTICE:
+            return Severity.LOW
+        return Severity.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One runtime event.
+
+    ``payload`` is what the source produced: the decoded audit event for
+    ``k8s_audit``, a flat ``{field name: value}`` map for syscall-style sources.
+    ``num`` is the event's number in its stream, from 1 (0: unknown).
+    ``cache`` memoises extracted fields for the life of the event: many rules
+    read the same few fields, and extracting each once is most of the engine's speed.
+    """
+
+    source: str
+    time_ns: int
+    payload: Mapping[str, Any]
+    num: int = 0
+    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def get(self, name: str, arg: str | None = None) -> FieldValue | None:
+        """The value of a field by its Falco name, or None when the event does not carry it."""
+        from secloop.runtime.fields import catalogue_for
+
+        return catalogue_for(self.source).extractor(name, arg)(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """What a rule raised on an event: the record printed, stored and forwarded."""
+
+    rule: str
+    priority: Priority
+    output: str
+    time_ns: int
+    fields: Mapping[str, FieldValue | None]
+    tags: tuple[str, ...]
+    source: str
+
+    @property
+    def time_iso(self) -> str:
+        return format_time_iso(self.time_ns)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON line of ``secloop detect --format json`` (Falco's keys, plus ``fields``)."""
+        return {
+            "time": self.time_iso,
+            "rule": self.rule,
+            "priority": self.priority.label,
+            "source": self.source,
+            "output": self.output,
+            "tags": list(self.tags),
+            "fields": {key: _jsonable(value) for key, value in self.fields.items()},
+        }
+
+    def to_text(self) -> str:
+        """A Falco-like line: ``HH:MM:SS.nnnnnnnnn: Priority output``, in UTC."""
+        seconds, nanos = divmod(self.time_ns, 1_000_000_000)
+        clock = datetime.fromtimestamp(seconds, UTC).strftime("%H:%M:%S")
+        return f"{clock}.{nanos:09d}: {self.priority.label} {self.output}"
+
+
+def format_time_iso(time_ns: int) -> str:
+    """RFC 3339 with nanoseconds in UTC, as Falco writes ``time`` in its JSON output."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def _jsonable(value: FieldValue | None) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,1 @@
+"""Falco's rules language: files, conditions, compilation (see :mod:`.ruleset`)."""

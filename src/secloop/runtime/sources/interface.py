@@ -1,0 +1,48 @@
+"""What an event source is: an iterable of events that accounts for what it dropped.
+
+Every source counts what it read and what it had to drop (not JSON, not an event of
+its kind, too large), with a bounded sample of reasons, so that a detection run can
+report "N events dropped" instead of losing them silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from secloop.runtime.event import Event
+
+__all__ = ["EventSource", "SourceLimits", "SourceStats"]
+
+_MAX_REASONS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLimits:
+    """Bounds on untrusted input, in bytes and counts."""
+
+    max_event_bytes: int = 1024 * 1024
+    max_file_bytes: int = 4 * 1024 * 1024 * 1024
+    max_events: int = 100_000_000
+
+
+@dataclass(slots=True)
+class SourceStats:
+    read: int = 0
+    dropped: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def drop(self, reason: str) -> None:
+        self.dropped += 1
+        if len(self.reasons) < _MAX_REASONS:
+            self.reasons.append(reason)
+
+
+class EventSource(Protocol):
+    """A source of events of one kind (``source`` is the rules' ``source:`` name)."""
+
+    source: str
+    stats: SourceStats
+
+    def __iter__(self) -> Iterator[Event]: ...
