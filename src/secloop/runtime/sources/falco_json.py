@@ -8,34 +8,20 @@ fields a rule needs but Falco did not print read as not available.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO
 
 from secloop.runtime.event import Event
-from secloop.runtime.sources.interface import SourceLimits, SourceStats
+from secloop.runtime.sources.interface import FileSource
 from secloop.runtime.sources.jsonlines import parse_rfc3339_ns, read_json_values
 
 __all__ = ["FalcoJsonSource"]
 
 
-class FalcoJsonSource:
+class FalcoJsonSource(FileSource):
     """Events from Falco JSON output lines in ``path`` (``-`` for standard input)."""
 
     source = "falco_json"
-
-    def __init__(self, path: Path | str, limits: SourceLimits | None = None) -> None:
-        self.path = Path(path) if str(path) != "-" else None
-        self.limits = limits or SourceLimits()
-        self.stats = SourceStats()
-
-    def __iter__(self) -> Iterator[Event]:
-        if self.path is None:
-            yield from self._read(sys.stdin.buffer)
-            return
-        with self.path.open("rb") as stream:
-            yield from self._read(stream)
 
     def _read(self, stream: IO[bytes]) -> Iterator[Event]:
         for line, value in read_json_values(stream, self.limits, self.stats):

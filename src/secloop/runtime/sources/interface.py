@@ -7,13 +7,16 @@ report "N events dropped" instead of losing them silently.
 
 from __future__ import annotations
 
+import sys
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from secloop.runtime.event import Event
 
-__all__ = ["EventSource", "SourceLimits", "SourceStats"]
+__all__ = ["EventSource", "FileSource", "SourceLimits", "SourceStats"]
 
 _MAX_REASONS = 20
 
@@ -46,3 +49,25 @@ class EventSource(Protocol):
     stats: SourceStats
 
     def __iter__(self) -> Iterator[Event]: ...
+
+
+class FileSource(ABC):
+    """A source that reads one file, or standard input when the path is ``-``."""
+
+    source: str
+
+    def __init__(self, path: Path | str, limits: SourceLimits | None = None) -> None:
+        self.path = Path(path) if str(path) != "-" else None
+        self.limits = limits or SourceLimits()
+        self.stats = SourceStats()
+
+    def __iter__(self) -> Iterator[Event]:
+        if self.path is None:
+            yield from self._read(sys.stdin.buffer)
+            return
+        with self.path.open("rb") as stream:
+            yield from self._read(stream)
+
+    @abstractmethod
+    def _read(self, stream: IO[bytes]) -> Iterator[Event]:
+        """The events of one byte stream, counting what is dropped in ``self.stats``."""

@@ -10,13 +10,11 @@ come later (issue #8).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from secloop.runtime.event import Event
-from secloop.runtime.sources.interface import SourceLimits, SourceStats
+from secloop.runtime.sources.interface import FileSource
 from secloop.runtime.sources.jsonlines import parse_rfc3339_ns, read_json_values
 
 __all__ = ["K8sAuditSource", "audit_events"]
@@ -53,22 +51,10 @@ def event_time_ns(payload: dict[str, Any]) -> int:
     return 0
 
 
-class K8sAuditSource:
+class K8sAuditSource(FileSource):
     """Audit events from ``path`` (``-`` reads standard input)."""
 
     source = "k8s_audit"
-
-    def __init__(self, path: Path | str, limits: SourceLimits | None = None) -> None:
-        self.path = Path(path) if str(path) != "-" else None
-        self.limits = limits or SourceLimits()
-        self.stats = SourceStats()
-
-    def __iter__(self) -> Iterator[Event]:
-        if self.path is None:
-            yield from self._read(sys.stdin.buffer)
-            return
-        with self.path.open("rb") as stream:
-            yield from self._read(stream)
 
     def _read(self, stream: IO[bytes]) -> Iterator[Event]:
         number = 0

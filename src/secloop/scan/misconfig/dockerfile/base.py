@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
-from secloop.core.finding import FindingKind
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, Instruction, Stage
 from secloop.scan.misconfig.dockerfile.shell import Command
+from secloop.scan.misconfig.rules import misconfig_rule
 
 __all__ = [
     "DockerHit",
@@ -26,29 +27,8 @@ __all__ = [
 _REFERENCE = "https://docs.docker.com/reference/dockerfile/"
 
 
-def docker_rule(
-    *,
-    id: str,
-    title: str,
-    severity: Severity,
-    description: str,
-    remediation: str,
-    references: tuple[str, ...] = (),
-    peers: Mapping[str, str] | None = None,
-    frameworks: Mapping[str, tuple[str, ...]] | None = None,
-) -> Rule:
-    return Rule(
-        id=id,
-        kind=FindingKind.MISCONFIGURATION,
-        title=title,
-        severity=severity,
-        description=description,
-        remediation=remediation,
-        references=references or (_REFERENCE,),
-        peers=dict(peers or {}),
-        frameworks=dict(frameworks or {}),
-        tags=("dockerfile",),
-    )
+#: A dockerfile rule: misconfiguration kind, ``dockerfile`` tag, a default reference.
+docker_rule = partial(misconfig_rule, family="dockerfile", default_reference=_REFERENCE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

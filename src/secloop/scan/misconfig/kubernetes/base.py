@@ -11,11 +11,11 @@ existing parent, while the anchor stays the field's own stable name.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
-from secloop.core.finding import FindingKind
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.documents import FieldPath
@@ -25,6 +25,7 @@ from secloop.scan.misconfig.kubernetes.model import (
     Workload,
     as_map,
 )
+from secloop.scan.misconfig.rules import misconfig_rule
 
 __all__ = [
     "ContainerCheck",
@@ -39,30 +40,12 @@ __all__ = [
 _DOCS = "https://kubernetes.io/docs/"
 
 
-def k8s_rule(
-    *,
-    id: str,
-    title: str,
-    severity: Severity,
-    description: str,
-    remediation: str,
-    references: tuple[str, ...] = (),
-    peers: Mapping[str, str] | None = None,
-    frameworks: Mapping[str, tuple[str, ...]] | None = None,
-) -> Rule:
-    """A misconfiguration rule; every Kubernetes rule has at least one reference."""
-    return Rule(
-        id=id,
-        kind=FindingKind.MISCONFIGURATION,
-        title=title,
-        severity=severity,
-        description=description,
-        remediation=remediation,
-        references=references or (f"{_DOCS}concepts/security/pod-security-standards/",),
-        peers=dict(peers or {}),
-        frameworks=dict(frameworks or {}),
-        tags=("kubernetes",),
-    )
+#: A kubernetes rule: misconfiguration kind, ``kubernetes`` tag, a default reference.
+k8s_rule = partial(
+    misconfig_rule,
+    family="kubernetes",
+    default_reference=f"{_DOCS}concepts/security/pod-security-standards/",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
