@@ -13,6 +13,7 @@ from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import Location
 from secloop.core.rule import Rule
 from secloop.scan.code.python.analysis import ModuleAnalyzer, Record
+from secloop.scan.code.python.definitions import ModuleDefinitions
 from secloop.scan.code.python.imports import ImportTable
 from secloop.scan.code.python.nosec import NosecIndex
 from secloop.scan.code.python.rules import ALL_RULES, CodeRule
@@ -103,7 +104,10 @@ class PythonCodeScanner(Scanner):
         lines = text.splitlines()
         tree = parse_module(text, path)
         module = ModuleInfo(
-            path=path, imports=ImportTable.from_tree(tree), is_settings=_is_settings_module(path)
+            path=path,
+            imports=ImportTable.from_tree(tree),
+            is_settings=_is_settings_module(path),
+            definitions=ModuleDefinitions.from_tree(tree),
         )
         analyzer = ModuleAnalyzer(module, self._code_rules)
         try:

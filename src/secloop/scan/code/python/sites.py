@@ -14,6 +14,7 @@ from collections import ChainMap
 from dataclasses import dataclass, field
 
 from secloop.core.severity import Severity
+from secloop.scan.code.python.definitions import ModuleDefinitions
 from secloop.scan.code.python.imports import ImportTable
 from secloop.scan.code.python.taint import Taint, taint_of
 from secloop.scan.code.python.values import (
@@ -52,6 +53,8 @@ class ModuleInfo:
     path: str
     imports: ImportTable
     is_settings: bool
+    #: Module-level classes and once-bound names (``class L(yaml.SafeLoader)``).
+    definitions: ModuleDefinitions = field(default_factory=ModuleDefinitions)
 
 
 @dataclass(slots=True, kw_only=True)

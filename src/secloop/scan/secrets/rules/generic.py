@@ -116,14 +116,26 @@ def generic_value_ok(value: str) -> bool:
     return has_character_classes(value, minimum=2) or not value.isalnum()
 
 
+#: The two fragments below are spliced into ``_ASSIGN``, which is ``str.format``-ed: their
+#: regex braces are doubled. An assignment-like operator: ``=``, ``:``, ``:=``, ``::=``,
+#: ``=>``, ``<-``, ``.=``, ``?=`` or a key-value comma, but never a comparison (``==``,
+#: ``===``, ``!=``, ``<=``, ``>=``) or a regex match (``=~``).
+_OPERATOR = r"(?::{{1,3}}=|=>|<-|\.=|\?=|(?<![=!<>])=(?![=~])|[:,])"
+
+#: An unquoted dotted code identifier standing alone (``Transformer.VAL.value``,
+#: ``settings.api_key``, ``os.environ[...]``): a reference to a value, not a literal.
+_DOTTED_REFERENCE = r"(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?=[\s:;,()\[\]{{}}]|$)"
+
 #: After the name: the rest of the key (not one that names a *name*, id, URL or path of
-#: a secret), an assignment on the same line, an optional quote or string prefix, the value.
+#: a secret), an assignment on the same line, an optional quote or string prefix, the
+#: value. An unquoted value may not be a dotted identifier (``(?(quote)...)``).
 _ASSIGN = (
     r"[\w.\-]{{0,30}}"
     r"(?<!(?i:name))(?<!(?i:_id))(?<!(?i:-id))(?<!Id)(?<!ID)(?<!(?i:url))(?<!(?i:uri))(?<!(?i:path))(?<!(?i:file))"
     r"(?<!(?i:type))(?<!(?i:length))(?<!(?i:field))(?<!(?i:header))(?<!(?i:param))"
     r"[\"'\]]?(?:[ \t]{{1,4}}(?:string|str|String)\b)?"
-    r"[ \t]{{0,4}}(?::{{1,3}}=|=>|\.=|\?=|==|[:=,])[ \t]{{0,4}}(?:[\"'`]|[rbfu][\"'])?"
+    r"[ \t]{{0,4}}" + _OPERATOR + r"[ \t]{{0,4}}(?P<quote>[\"'`]|[rbfu][\"'])?"
+    r"(?(quote)|(?!" + _DOTTED_REFERENCE + r"))"
     r"(?P<{group}>[^\s\"'`,;]{{{low},{high}}})"
 )
 

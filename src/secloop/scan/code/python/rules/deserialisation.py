@@ -26,6 +26,12 @@ _MARSHAL_FROM_FILE = frozenset({"marshal.load"})
 _YAML_LOADERS = frozenset({"yaml.load", "yaml.load_all"})
 _YAML_UNSAFE = frozenset({"yaml.unsafe_load", "yaml.unsafe_load_all"})
 _SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+_YAML_MODULES = frozenset({"yaml", "yaml.loader", "yaml.cyaml"})
+_SAFE_LOADER_QUALNAMES = frozenset(
+    f"{module}.{name}" for module in _YAML_MODULES for name in _SAFE_YAML_LOADERS
+)
+#: How many aliases and base classes deep a loader is followed (cycles end here too).
+_MAX_LOADER_DEPTH = 8
 
 
 def _deserialising(
@@ -65,12 +71,55 @@ def _loader_name(loader: ast.expr) -> str:
     return loader.id if isinstance(loader, ast.Name) else ""
 
 
+def _is_safe_loader(loader: ast.expr, site: CallSite, depth: int = 0) -> bool:
+    """A safe PyYAML loader, also through ``getattr``, module aliases and subclasses."""
+    if depth > _MAX_LOADER_DEPTH:
+        return False
+    if isinstance(loader, ast.Call):
+        return _is_safe_getattr(loader, site, depth)
+    if isinstance(loader, ast.Name) and site.module.definitions.defines(loader.id):
+        return _is_safe_module_loader(loader.id, site, depth)
+    qualname = site.qualname(loader) or ""
+    if qualname.partition(".")[0] == "yaml":
+        return qualname in _SAFE_LOADER_QUALNAMES  # not fooled by `import Loader as SafeLoader`
+    return qualname.rpartition(".")[2] in _SAFE_YAML_LOADERS
+
+
+def _is_safe_getattr(call: ast.Call, site: CallSite, depth: int) -> bool:
+    """``getattr(yaml, "CSafeLoader", yaml.SafeLoader)``: a safe name and a safe default."""
+    func = call.func
+    if not isinstance(func, ast.Name) or func.id != "getattr" or call.keywords:
+        return False
+    if site.module.imports.is_imported("getattr") or site.module.definitions.defines("getattr"):
+        return False
+    if len(call.args) not in (2, 3):
+        return False
+    owner, name, *default = call.args
+    if site.qualname(owner) not in _YAML_MODULES:
+        return False
+    if not (isinstance(name, ast.Constant) and name.value in _SAFE_YAML_LOADERS):
+        return False
+    return all(_is_safe_loader(d, site, depth + 1) for d in default)
+
+
+def _is_safe_module_loader(name: str, site: CallSite, depth: int) -> bool:
+    """A module-level alias of a safe loader, or a class all of whose bases are safe."""
+    definitions = site.module.definitions
+    value = definitions.value_of(name)
+    if value is not None:
+        return _is_safe_loader(value, site, depth + 1)
+    bases = definitions.class_bases(name)
+    if not bases:
+        return False
+    return all(_is_safe_loader(base, site, depth + 1) for base in bases)
+
+
 def _check_yaml(site: CallSite) -> Hit | None:
     if site.name in _YAML_UNSAFE:
         loader = "an unsafe loader"
     elif site.name in _YAML_LOADERS:
         given = site.arg(1, "Loader")
-        if given is not None and _loader_name(given) in _SAFE_YAML_LOADERS:
+        if given is not None and _is_safe_loader(given, site):
             return None
         loader = (
             "the default loader" if given is None else f"{_loader_name(given) or 'a custom'} loader"
@@ -142,7 +191,9 @@ RULES = (
         description=(
             "PyYAML's default, `Loader`, `FullLoader`, `UnsafeLoader` and `unsafe_load` "
             "construct arbitrary Python objects from tags such as `!!python/object/apply`, "
-            "which runs code. Only `SafeLoader`/`CSafeLoader` (and `BaseLoader`) are safe."
+            "which runs code. Only `SafeLoader`/`CSafeLoader` (and `BaseLoader`) are safe; "
+            '`getattr(yaml, "CSafeLoader", yaml.SafeLoader)` and loader classes defined in '
+            "the same module on safe bases are recognised as safe."
         ),
         remediation="Use `yaml.safe_load(...)` or pass `Loader=yaml.SafeLoader`.",
         references=(
