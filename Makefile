@@ -10,7 +10,7 @@ ADVISORIES ?= ../shared/corpus/pypa-advisory-database
 DEMO_DB := $(OUT)/vulndb.sqlite
 SCAN := SECLOOP_DB=$(DEMO_DB) $(BIN)/secloop scan
 
-.PHONY: demo test lint typecheck imports format golden bench clean
+.PHONY: demo test lint selfscan format golden bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory selfscan
+
+## selfscan: secloop scans its own source for secrets and insecure code (fixtures excluded)
+selfscan: $(STAMP)
+	$(BIN)/secloop scan . --quiet --scanners secret,python,dockerfile,kubernetes \
+		--exclude tests/ --exclude examples/ --exclude bench/ --exclude docs/ --exclude $(OUT)/
 
 format: $(STAMP)
 	$(BIN)/ruff format .
