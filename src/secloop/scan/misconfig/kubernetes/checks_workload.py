@@ -157,11 +157,18 @@ class MemoryRequest(_ResourceField):
     )  # fmt: skip
 
 
+#: Run-to-completion workloads: nothing routes traffic to them and a hung run is ended by
+#: ``activeDeadlineSeconds``, so probes do not apply (as in Checkov and Kubescape).
+_RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+
+
 class _Probe(ContainerCheck):
     lists: ClassVar[frozenset[str]] = frozenset({"containers"})
     probe: ClassVar[str]
 
     def check_container(self, workload: Workload, container: Container) -> Iterable[Hit]:
+        if workload.resource.kind in _RUN_TO_COMPLETION:
+            return
         if not container.spec.get(self.probe):
             yield Hit(
                 path=(*container.path, self.probe),
