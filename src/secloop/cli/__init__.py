@@ -15,6 +15,7 @@ from secloop import __version__
 from secloop.cli.db import db_group
 from secloop.cli.runtime import detect_command, rules_group
 from secloop.cli.scan import scan_command
+from secloop.cli.server import server_command
 from secloop.core.errors import EXIT_TOOL_FAILURE, EXIT_USAGE, Error
 
 __all__ = ["cli", "main"]
@@ -57,6 +58,7 @@ cli.add_command(scan_command)
 cli.add_command(db_group)
 cli.add_command(detect_command)
 cli.add_command(rules_group)
+cli.add_command(server_command)
 
 
 def _debug_requested(argv: Sequence[str]) -> bool:

@@ -30,6 +30,8 @@ class ScanOptions:
     max_file_size: int | None = None
     allow_empty: bool | None = None
     config_path: Path | None = None
+    upload_url: str | None = None
+    project: str | None = None
     quiet: bool = False
     debug: bool = False
 
@@ -42,6 +44,10 @@ class ScanOptions:
         def flag(key: str) -> bool | None:
             value = raw.get(key)
             return bool(value) if value is not None else None
+
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            return str(value) if value else None
 
         def integer(key: str) -> int | None:
             value = raw.get(key)
@@ -66,6 +72,8 @@ class ScanOptions:
             max_file_size=integer("max_file_size"),
             allow_empty=flag("allow_empty"),
             config_path=path_or_none("config_path"),
+            upload_url=text("upload_url"),
+            project=text("project"),
             quiet=bool(raw.get("quiet")),
             debug=bool(raw.get("debug")),
         )

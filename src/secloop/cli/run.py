@@ -18,7 +18,7 @@ import click
 from secloop.cli.options import ScanOptions
 from secloop.cli.progress import terminal_progress
 from secloop.config import Settings, find_config, load_config
-from secloop.core.errors import EXIT_CLEAN, EXIT_FINDINGS, ReportError
+from secloop.core.errors import EXIT_CLEAN, EXIT_FINDINGS, ReportError, UsageError
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.output.interface import OutputFormat, ReportContext
@@ -127,9 +127,40 @@ def _configure_logging(debug: bool) -> None:
     )
 
 
+def _check_upload_options(options: ScanOptions) -> None:
+    if options.upload_url and not options.project:
+        raise UsageError("--upload needs --project NAME (the server project to file the scan in)")
+    if options.project and not options.upload_url:
+        raise UsageError("--project only applies with --upload URL")
+
+
+def _upload(
+    result: ScanResult, *, url: str, project: str, effective: Effective, quiet: bool
+) -> None:
+    """Send the full JSON report; a filtered scan is marked partial so the server closes
+    nothing that the filter merely hid."""
+    from secloop.cli.upload import upload_report
+    from secloop.output.json_format import JsonFormatter
+
+    full_scan = effective.severities is None and not effective.ignore_unfixed
+    uploaded = upload_report(
+        JsonFormatter().render(result, ReportContext()),
+        url=url,
+        project=project,
+        asset=result.target.name,
+        full_scan=full_scan,
+    )
+    if not quiet:
+        click.echo(
+            f"secloop: uploaded as scan {uploaded.scan_id} ({uploaded.status}): {uploaded.url}",
+            err=True,
+        )
+
+
 def run_scan_command(options: ScanOptions) -> int:
     """Run ``secloop scan`` and return its exit code."""
     _configure_logging(options.debug)
+    _check_upload_options(options)
     settings = _settings_for(options)
     effective = resolve(options, settings)
     ignore: IgnoreFile | None = (
@@ -161,6 +192,14 @@ def run_scan_command(options: ScanOptions) -> int:
         width=shutil.get_terminal_size().columns if sys.stdout.isatty() else 120,
     )
     _write_report(formatter_for(effective.fmt).render(result, context), effective.output)
+    if options.upload_url and options.project:
+        _upload(
+            result,
+            url=options.upload_url,
+            project=options.project,
+            effective=effective,
+            quiet=options.quiet,
+        )
     if not options.quiet:
         for warning in result.warnings:
             click.echo(f"secloop: warning: {warning}", err=True)

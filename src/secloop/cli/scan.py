@@ -90,6 +90,13 @@ SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Configuration file.  [default: secloop.yaml or pyproject.toml here]",
 )
+@click.option(
+    "--upload",
+    "upload_url",
+    metavar="URL",
+    help="Also send the JSON report to a secloop server (token: $SECLOOP_SERVER_TOKEN).",
+)
+@click.option("--project", metavar="NAME", help="Server project for --upload.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no warnings.")
 @click.option("--debug", is_flag=True, help="Verbose logs and tracebacks.")
 def scan_command(path: Path, **options: object) -> int:

@@ -1,0 +1,162 @@
+"""Wire schemas of API v1: the trust boundary for request bodies (``extra="forbid"``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from secloop.server.lifecycle import Status
+
+SeverityName = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ScanUploadJson(_In):
+    """``POST /api/v1/scans`` with a JSON body: the report inline under ``report``."""
+
+    project: str = Field(min_length=1, max_length=200)
+    asset: str | None = Field(default=None, max_length=500)
+    asset_kind: str = Field(default="repository", max_length=40)
+    format: str | None = None
+    full_scan: bool = True
+    report: Any
+
+
+class ScanCounts(_Out):
+    total: int
+    new: int
+    merged: int
+    reopened: int
+    fixed: int
+    suppressed: int
+
+
+class ScanOut(_Out):
+    id: int
+    status: Literal["pending", "done", "failed"]
+    project_id: int
+    asset_id: int
+    format: str
+    tool: str
+    tool_version: str
+    target: str
+    source: str
+    uploaded_by: str
+    complete: bool
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    counts: ScanCounts
+    coverage: dict[str, int]
+    status_url: str
+
+
+class ProjectOut(_Out):
+    id: int
+    name: str
+    created_at: datetime
+    assets: int
+    scans: int
+    open_findings: int
+
+
+class FindingOut(_Out):
+    id: int
+    project_id: int
+    asset_id: int
+    kind: str
+    rule_id: str
+    title: str
+    severity: SeverityName
+    status: Status
+    location: str
+    package: str | None
+    package_version: str | None
+    advisory_id: str | None
+    fixed_versions: str | None
+    suppressed: bool
+    fingerprint: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class FindingPage(_Out):
+    total: int
+    page: int
+    per_page: int
+    items: list[FindingOut]
+
+
+class SourceOut(_Out):
+    tool: str
+    scanner: str
+    rule_id: str
+    fingerprint: str
+    reason: str
+    present: bool
+
+
+class OccurrenceOut(_Out):
+    scan_id: int
+    tool: str
+    location: str
+    severity: SeverityName
+    suppressed: bool
+    baseline_state: str | None
+
+
+class RiskAcceptanceOut(_Out):
+    justification: str | None
+    owner: str | None
+    expires: date | None
+
+
+class CommentIn(_In):
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class CommentOut(_Out):
+    id: int
+    user: str
+    at: datetime
+    body: str
+
+
+class FindingDetail(FindingOut):
+    message: str
+    tools: list[str]
+    sources: list[SourceOut]
+    occurrences: list[OccurrenceOut]
+    comments: list[CommentOut]
+    risk_acceptance: RiskAcceptanceOut | None
+
+
+class StatusPatch(_In):
+    status: Status
+    reason: str = Field(default="", max_length=5_000)
+    justification: str | None = Field(default=None, max_length=5_000)
+    owner: str | None = Field(default=None, max_length=200)
+    expires: date | None = None
+
+
+class HistoryEntry(_Out):
+    user: str
+    at: datetime
+    old_status: Status | None
+    new_status: Status
+    reason: str
+
+
+class Health(_Out):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    version: str

@@ -1,0 +1,1 @@
+"""Storage: the only package that knows database rows (SQLite by default, PostgreSQL)."""

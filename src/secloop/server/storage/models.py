@@ -1,0 +1,213 @@
+"""Typed ORM rows (SQLAlchemy 2). Only :mod:`secloop.server.storage` uses them.
+
+A *finding* is one problem in one asset of a project, however many tools and scans
+reported it. Its identity lives in ``finding_keys``: the fingerprint of every report
+finding merged into it, and its correlation keys (advisory aliases, peer-mapped rule
+ids), unique per asset so that concurrent ingests cannot create a duplicate.
+``finding_sources`` says which tool reported it under which rule and why it merged;
+``occurrences`` is one row per finding per scan; ``status_changes`` is the audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations and the models always agree.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+KEY_LENGTH = 512
+NAME_LENGTH = 500
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware on every backend: SQLite stores no zone, so UTC is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AssetRow(Base):
+    """What was scanned: a repository, image, cluster, namespace or host."""
+
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScanRow(Base):
+    """One upload: who, when, which tool and version, coverage, and what it changed."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    format: Mapped[str] = mapped_column(String(40))
+    tool: Mapped[str] = mapped_column(String(100), default="")
+    tool_version: Mapped[str] = mapped_column(String(100), default="")
+    target: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    findings_total: Mapped[int] = mapped_column(Integer, default=0)
+    findings_new: Mapped[int] = mapped_column(Integer, default=0)
+    findings_merged: Mapped[int] = mapped_column(Integer, default=0)
+    findings_reopened: Mapped[int] = mapped_column(Integer, default=0)
+    findings_fixed: Mapped[int] = mapped_column(Integer, default=0)
+    findings_suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    coverage_scanned: Mapped[int] = mapped_column(Integer, default=0)
+    coverage_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    coverage_failed: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_project_status_severity", "project_id", "status", "severity"),
+        Index("ix_findings_asset_id", "asset_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    rule_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    title: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    message: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(1000))
+    package: Mapped[str | None] = mapped_column(String(NAME_LENGTH), default=None)
+    package_version: Mapped[str | None] = mapped_column(String(200), default=None)
+    advisory_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    fixed_versions: Mapped[str | None] = mapped_column(String(NAME_LENGTH), default=None)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_scan_id: Mapped[int] = mapped_column(Integer)
+    risk_justification: Mapped[str | None] = mapped_column(Text, default=None)
+    risk_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    risk_expires: Mapped[date | None] = mapped_column(Date, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FindingKeyRow(Base):
+    """An identity of a finding within its asset: a fingerprint or a correlation key."""
+
+    __tablename__ = "finding_keys"
+    __table_args__ = (UniqueConstraint("asset_id", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(KEY_LENGTH))
+
+
+class FindingSourceRow(Base):
+    """A tool's report of a finding; ``present`` is false once its tool stopped reporting."""
+
+    __tablename__ = "finding_sources"
+    __table_args__ = (UniqueConstraint("finding_id", "tool", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    tool: Mapped[str] = mapped_column(String(100))
+    scanner: Mapped[str] = mapped_column(String(100))
+    rule_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_scan_id: Mapped[int] = mapped_column(Integer)
+
+
+class OccurrenceRow(Base):
+    __tablename__ = "occurrences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    tool: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(1000))
+    severity: Mapped[int] = mapped_column(Integer)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_state: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class StatusChangeRow(Base):
+    """The audit trail: every status a finding was given, by whom, when and why."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    user: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    old_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    new_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    user: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,256 @@
+"""Every read and write of rows other than the ingest itself (see ``ingest_store``).
+
+Functions take a session inside the caller's transaction and return plain frozen
+views, so routers never see ORM objects and a finished transaction leaves nothing
+lazily loaded behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from secloop.core.severity import Severity
+from secloop.server.errors import NotFoundError
+from secloop.server.lifecycle import (
+    RiskAcceptance,
+    Status,
+    acceptance_expired,
+    check_transition,
+)
+from secloop.server.storage.ingest_store import SYSTEM_USER
+from secloop.server.storage.models import (
+    AssetRow,
+    CommentRow,
+    FindingRow,
+    FindingSourceRow,
+    OccurrenceRow,
+    ProjectRow,
+    ScanRow,
+    StatusChangeRow,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindingFilter:
+    project: str | None = None
+    asset: str | None = None
+    status: Sequence[Status] = ()
+    severity: Sequence[Severity] = ()
+    kind: str | None = None
+    tool: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewScan:
+    project: str
+    asset: str
+    asset_kind: str
+    source: str
+    format: str
+    uploaded_by: str
+
+
+def get_or_create_project(session: Session, name: str, now: datetime) -> ProjectRow:
+    row = session.scalar(select(ProjectRow).where(ProjectRow.name == name))
+    if row is None:
+        row = ProjectRow(name=name, created_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get_or_create_asset(
+    session: Session, project: ProjectRow, name: str, kind: str, now: datetime
+) -> AssetRow:
+    row = session.scalar(
+        select(AssetRow).where(AssetRow.project_id == project.id, AssetRow.name == name)
+    )
+    if row is None:
+        row = AssetRow(project_id=project.id, name=name, kind=kind, created_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def create_scan(session: Session, new: NewScan, now: datetime) -> ScanRow:
+    """A pending scan row, committed before the ingest so its id can be polled."""
+    project = get_or_create_project(session, new.project, now)
+    asset = get_or_create_asset(session, project, new.asset, new.asset_kind, now)
+    scan = ScanRow(
+        project_id=project.id,
+        asset_id=asset.id,
+        source=new.source[:500],
+        format=new.format,
+        uploaded_by=new.uploaded_by,
+        status="pending",
+        created_at=now,
+    )
+    session.add(scan)
+    session.flush()
+    return scan
+
+
+def get_scan(session: Session, scan_id: int) -> ScanRow:
+    scan = session.get(ScanRow, scan_id)
+    if scan is None:
+        raise NotFoundError(f"no scan {scan_id}")
+    return scan
+
+
+def mark_scan_failed(session: Session, scan_id: int, error: str, now: datetime) -> None:
+    scan = get_scan(session, scan_id)
+    scan.status, scan.error, scan.finished_at = "failed", error, now
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectSummary:
+    id: int
+    name: str
+    created_at: datetime
+    assets: int
+    scans: int
+    open_findings: int
+
+
+def list_projects(session: Session) -> list[ProjectSummary]:
+    open_statuses = [s.value for s in (Status.NEW, Status.OPEN, Status.TRIAGED, Status.REOPENED)]
+    assets = select(func.count(AssetRow.id)).where(AssetRow.project_id == ProjectRow.id)
+    scans = select(func.count(ScanRow.id)).where(ScanRow.project_id == ProjectRow.id)
+    findings = select(func.count(FindingRow.id)).where(
+        FindingRow.project_id == ProjectRow.id, FindingRow.status.in_(open_statuses)
+    )
+    rows = session.execute(
+        select(
+            ProjectRow,
+            assets.scalar_subquery(),
+            scans.scalar_subquery(),
+            findings.scalar_subquery(),
+        ).order_by(ProjectRow.name)
+    )
+    return [
+        ProjectSummary(
+            id=p.id, name=p.name, created_at=p.created_at, assets=a, scans=s, open_findings=f
+        )
+        for p, a, s, f in rows
+    ]
+
+
+def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[FindingRow]]:
+    """Findings matching the filter, most severe first, with the total for paging."""
+    query = select(FindingRow)
+    if flt.project is not None:
+        query = query.join(ProjectRow, ProjectRow.id == FindingRow.project_id).where(
+            ProjectRow.name == flt.project
+        )
+    if flt.asset is not None:
+        query = query.join(AssetRow, AssetRow.id == FindingRow.asset_id).where(
+            AssetRow.name == flt.asset
+        )
+    if flt.status:
+        query = query.where(FindingRow.status.in_([s.value for s in flt.status]))
+    if flt.severity:
+        query = query.where(FindingRow.severity.in_([int(s) for s in flt.severity]))
+    if flt.kind is not None:
+        query = query.where(FindingRow.kind == flt.kind)
+    if flt.tool is not None:
+        tools = select(FindingSourceRow.finding_id).where(FindingSourceRow.tool == flt.tool)
+        query = query.where(FindingRow.id.in_(tools))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(FindingRow.severity.desc(), FindingRow.id).limit(flt.limit)
+    return total, list(session.scalars(page.offset(flt.offset)))
+
+
+def get_finding(session: Session, finding_id: int) -> FindingRow:
+    row = session.get(FindingRow, finding_id)
+    if row is None:
+        raise NotFoundError(f"no finding {finding_id}")
+    return row
+
+
+def finding_sources(session: Session, finding_id: int) -> list[FindingSourceRow]:
+    query = select(FindingSourceRow).where(FindingSourceRow.finding_id == finding_id)
+    return list(session.scalars(query.order_by(FindingSourceRow.id)))
+
+
+def finding_occurrences(session: Session, finding_id: int, limit: int = 100) -> list[OccurrenceRow]:
+    query = select(OccurrenceRow).where(OccurrenceRow.finding_id == finding_id)
+    return list(session.scalars(query.order_by(OccurrenceRow.id.desc()).limit(limit)))
+
+
+def finding_history(session: Session, finding_id: int) -> list[StatusChangeRow]:
+    get_finding(session, finding_id)
+    query = select(StatusChangeRow).where(StatusChangeRow.finding_id == finding_id)
+    return list(session.scalars(query.order_by(StatusChangeRow.id)))
+
+
+def finding_comments(session: Session, finding_id: int) -> list[CommentRow]:
+    query = select(CommentRow).where(CommentRow.finding_id == finding_id)
+    return list(session.scalars(query.order_by(CommentRow.id)))
+
+
+def change_status(
+    session: Session,
+    finding_id: int,
+    new: Status,
+    *,
+    user: str,
+    reason: str,
+    acceptance: RiskAcceptance | None,
+    now: datetime,
+) -> FindingRow:
+    """A user's status change, validated by the lifecycle and recorded in the audit trail."""
+    row = get_finding(session, finding_id)
+    old = Status(row.status)
+    check_transition(old, new, acceptance=acceptance, today=now.date())
+    row.status = new.value
+    row.updated_at = now
+    if new is Status.RISK_ACCEPTED and acceptance is not None:
+        row.risk_justification = acceptance.justification
+        row.risk_owner = acceptance.owner
+        row.risk_expires = acceptance.expires
+        reason = reason or acceptance.justification
+    session.add(
+        StatusChangeRow(
+            finding_id=row.id, user=user, at=now, old_status=old.value, new_status=new.value,
+            reason=reason,
+        )
+    )  # fmt: skip
+    return row
+
+
+def add_comment(
+    session: Session, finding_id: int, *, user: str, body: str, now: datetime
+) -> CommentRow:
+    get_finding(session, finding_id)
+    comment = CommentRow(finding_id=finding_id, user=user, at=now, body=body)
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def reopen_expired_acceptances(session: Session, today: date, now: datetime) -> int:
+    """Risk acceptances past their expiry reopen their finding; returns how many."""
+    query = select(FindingRow).where(
+        FindingRow.status == Status.RISK_ACCEPTED.value, FindingRow.risk_expires < today
+    )
+    count = 0
+    for row in session.scalars(query):
+        if not acceptance_expired(row.risk_expires, today):
+            continue
+        session.add(
+            StatusChangeRow(
+                finding_id=row.id, user=SYSTEM_USER, at=now,
+                old_status=row.status, new_status=Status.REOPENED.value,
+                reason=f"risk acceptance expired on {row.risk_expires}",
+            )
+        )  # fmt: skip
+        row.status, row.updated_at = Status.REOPENED.value, now
+        count += 1
+    return count

@@ -1,0 +1,131 @@
+"""The API flow and concurrent ingest against a real PostgreSQL (127.0.0.1:5432).
+
+A fresh database is created for the module and dropped afterwards. The test is
+skipped, saying why, when no server answers; CI starts one (see .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from secloop.server.app import create_app
+from secloop.server.correlate import PeerIndex
+from secloop.server.ingest import ImportFormat, ImportLimits
+from secloop.server.service import Upload, run_ingest, start_scan
+from secloop.server.settings import ServerSettings
+from secloop.server.storage.db import make_engine, session_factory
+from tests.unit.server.conftest import findings, upload
+from tests.unit.server.reports import (
+    PRIVILEGED_POD,
+    checkov_privileged,
+    grype_ghsa,
+    secloop_scan,
+    trivy_vulns,
+)
+
+pytestmark = pytest.mark.integration
+
+ADMIN_URL = os.environ.get("SECLOOP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _admin() -> psycopg.Connection[tuple[object, ...]]:
+    try:
+        return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as err:
+        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_URL}: {err}".strip())
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    name = f"secloop_test_{secrets.token_hex(4)}"
+    with _admin() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with _admin() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("data"), database_url=database_url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_api_flow_on_postgresql(client: TestClient, tmp_path: Path) -> None:
+    assert client.get("/health").json()["database"] == "ok"
+    two = trivy_vulns(("CVE-2021-44420", "django", "3.2.9"), ("CVE-2", "requests", "2.0.0"))
+    first = upload(client, two, project="pg", fmt="trivy")
+    assert first["counts"]["new"] == 2
+    merged = upload(
+        client, grype_ghsa("GHSA-v6rh-hp5x-86rv", "CVE-2021-44420", "django", "3.2.9"), project="pg"
+    )
+    assert merged["counts"]["merged"] == 1
+    django = next(f for f in findings(client, project="pg") if f["rule_id"] == "CVE-2021-44420")
+    assert client.get(f"/api/v1/findings/{django['id']}").json()["tools"] == ["grype", "trivy"]
+    gone = upload(
+        client, trivy_vulns(("CVE-2021-44420", "django", "3.2.9")), project="pg", fmt="trivy"
+    )
+    assert gone["counts"]["fixed"] == 1
+    back = upload(client, two, project="pg", fmt="trivy")
+    assert back["counts"]["reopened"] == 1
+    patched = client.patch(
+        f"/api/v1/findings/{django['id']}",
+        json={"status": "risk_accepted", "justification": "internal only", "expires": "2999-01-01"},
+    )
+    assert patched.status_code == 200
+    history = client.get(f"/api/v1/findings/{django['id']}/history").json()
+    assert [h["new_status"] for h in history] == ["new", "risk_accepted"]
+    upload(client, secloop_scan(tmp_path / "repo", PRIVILEGED_POD), project="pg", asset="k8s")
+    peer = upload(client, checkov_privileged(), project="pg", asset="k8s", fmt="checkov")
+    assert peer["counts"]["merged"] == 1
+    bad = client.post(
+        "/api/v1/scans", files={"file": ("x.json", b"{")}, data={"project": "pg", "format": "trivy"}
+    )
+    assert bad.status_code == 422
+    assert client.get("/api/v1/projects").json()[0]["name"] == "pg"
+
+
+def test_concurrent_uploads_to_one_project_never_duplicate(database_url: str) -> None:
+    engine = make_engine(database_url)
+    factory = session_factory(engine)
+    report = trivy_vulns(*((f"CVE-{n}", f"pkg{n}", "1.0") for n in range(50)))
+    upload_ = Upload(
+        data=report, source="r.json", project="race", asset="a", asset_kind="repository",
+        fmt=ImportFormat.TRIVY, full_scan=True, user="t",
+    )  # fmt: skip
+    peers = PeerIndex(())
+
+    def ingest(_: int) -> int:
+        scan_id = start_scan(factory, upload_)
+        return run_ingest(factory, scan_id, upload_, peers=peers, limits=ImportLimits()).new
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        created = list(pool.map(ingest, range(4)))
+    assert sum(created) == 50
+    with factory() as session:
+        from sqlalchemy import func, select
+
+        from secloop.server.storage.models import FindingRow, ProjectRow
+
+        count = session.scalar(
+            select(func.count(FindingRow.id))
+            .join(ProjectRow, ProjectRow.id == FindingRow.project_id)
+            .where(ProjectRow.name == "race")
+        )
+    assert count == 50
+    engine.dispose()
