@@ -13,6 +13,7 @@ import click
 
 from secloop import __version__
 from secloop.cli.db import db_group
+from secloop.cli.image import image_command, rootfs_command
 from secloop.cli.runtime import detect_command, rules_group
 from secloop.cli.scan import scan_command
 from secloop.cli.server import server_command
@@ -56,6 +57,8 @@ def version_command(fmt: str) -> None:
 
 cli.add_command(scan_command)
 cli.add_command(db_group)
+cli.add_command(image_command)
+cli.add_command(rootfs_command)
 cli.add_command(detect_command)
 cli.add_command(rules_group)
 cli.add_command(server_command)

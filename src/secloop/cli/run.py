@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
 from secloop.policy.gate import evaluate_gate, require_coverage
 from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
-from secloop.scan.engine import ScanRequest, run_scan
+from secloop.scan.engine import ProgressSink, ScanRequest, run_scan
 from secloop.scan.interface import ScanLimits
 from secloop.scan.registry import default_registry
 
@@ -157,8 +158,28 @@ def _upload(
         )
 
 
-def run_scan_command(options: ScanOptions) -> int:
-    """Run ``secloop scan`` and return its exit code."""
+#: How a verb turns the effective options into a raw result: ``secloop scan`` walks a
+#: path with the default registry; ``secloop image`` and ``rootfs`` open a system.
+ScanFunction = Callable[[Effective, ProgressSink | None], ScanResult]
+
+
+def _path_scan(options: ScanOptions) -> ScanFunction:
+    def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
+        request = ScanRequest(
+            spec=str(options.path),
+            scanners=effective.scanners,
+            limits=effective.limits,
+            excludes=effective.excludes,
+            use_gitignore=effective.use_gitignore,
+        )
+        return run_scan(request, default_registry(), progress=progress)
+
+    return scan
+
+
+def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> int:
+    """Run a scanning verb (``scan`` unless ``scan`` says otherwise) and return its exit
+    code: configuration, scan, policy, report, upload, gate."""
     _configure_logging(options.debug)
     _check_upload_options(options)
     settings = _settings_for(options)
@@ -167,15 +188,8 @@ def run_scan_command(options: ScanOptions) -> int:
         load_ignore_file(effective.ignore_file) if effective.ignore_file else None
     )
     baseline = _load_baseline(options.baseline)
-    request = ScanRequest(
-        spec=str(options.path),
-        scanners=effective.scanners,
-        limits=effective.limits,
-        excludes=effective.excludes,
-        use_gitignore=effective.use_gitignore,
-    )
     with terminal_progress(enabled=not options.quiet) as progress:
-        raw = run_scan(request, default_registry(), progress=progress)
+        raw = (scan or _path_scan(options))(effective, progress)
     result = apply_policy(
         raw,
         PolicySettings(

@@ -26,6 +26,9 @@ class SkipReason(StrEnum):
     BROKEN_SYMLINK = "broken_symlink"
     SPECIAL_FILE = "special_file"
     LIMIT_REACHED = "limit_reached"
+    UNSAFE_PATH = "unsafe_path"  # an archive member named to escape (``..``, absolute, NUL)
+    CORRUPT = "corrupt"  # a layer or archive that ends early or does not decode
+    UNRESOLVED_LINK = "unresolved_link"  # a hard link or whiteout that names nothing usable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

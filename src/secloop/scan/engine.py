@@ -195,7 +195,7 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
     try:
         if isinstance(plugin, Analyzer):
             output = plugin.analyze(content)
-            collected.packages.extend(output.packages)
+            collected.packages.extend(_placed_in_layer(output.packages, content.entry))
             if output.operating_system is not None:
                 collected.operating_system = output.operating_system
         else:
@@ -216,6 +216,24 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
         )
         return False
     return True
+
+
+def _placed_in_layer(packages: Sequence[Package], entry: FileEntry) -> list[Package]:
+    """Give each package found in ``entry`` the entry's image layer, so that analyzers
+    need not know whether they read a directory or an image."""
+    layer = entry.layer
+    if layer is None:
+        return list(packages)
+    return [
+        replace(
+            package,
+            locations=tuple(
+                replace(loc, layer=layer) if loc.layer is None and loc.path == entry.path else loc
+                for loc in package.locations
+            ),
+        )
+        for package in packages
+    ]
 
 
 def _apply_inline(

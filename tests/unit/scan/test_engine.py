@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +175,23 @@ def test_partial_failures_are_recorded_and_the_file_still_counts_as_scanned(
         Failed(path="a.txt", reason="a.txt: document 2 (line 9): invalid YAML", by="half"),
     )
     assert len(result.findings) == 1
+
+
+def test_packages_found_in_an_image_layer_carry_that_layer(tmp_path: Path) -> None:
+    from secloop.core.location import LayerRef
+
+    layer = LayerRef(diff_id="sha256:" + "a" * 64, index=2, created_by="RUN pip install")
+    (tmp_path / "requirements.txt").write_text("badpkg==1.0\n")
+
+    class LayeredArtifact(DirectoryArtifact):
+        def walk(self) -> Iterator[FileEntry | Skipped]:
+            for item in super().walk():
+                yield replace(item, layer=layer) if isinstance(item, FileEntry) else item
+
+    result = scan_artifact(
+        LayeredArtifact(tmp_path, limits=ScanLimits()),
+        analyzers=(RequirementsAnalyzer(),),
+        scanners=(DenyListScanner(["badpkg"]),),
+    )
+    (package,) = result.packages
+    assert package.locations[0].layer == layer

@@ -62,7 +62,7 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
     aliases = tuple(sorted(ids - {primary.id}))
     compare = comparator_for(package.ecosystem)
     fixed = tuple(sort_versions({v for m in group for v in m.fixed_versions}, compare))
-    where = package.locations[0].path if package.locations else None
+    found = package.locations[0] if package.locations else None
     fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version"
     return Finding(
         kind=FindingKind.VULNERABILITY,
@@ -72,7 +72,9 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
         message=f"{package.name} {package.version} is affected by {primary.id}"
         + (f" ({', '.join(aliases)})" if aliases else "")
         + f"; {fix_text}",
-        location=Location(path=where),
+        location=Location(
+            path=found.path if found else None, layer=found.layer if found else None
+        ),
         scanner=scanner,
         anchor=f"{_package_key(package.ecosystem, package.name)}|{primary.id}",
         remediation=_remediation(package, fixed),

@@ -1,0 +1,214 @@
+"""``secloop image REF`` and ``secloop rootfs DIR``: the scan pipeline on a system.
+
+Both take every option of ``secloop scan`` (the same Parameter objects, so help and
+defaults cannot drift) and add their own. The image is opened first so its OS release
+can be read; the OS package analyzers are then built for that release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from secloop.cli.scan import scan_command
+
+if TYPE_CHECKING:
+    from secloop.cli.options import ScanOptions
+    from secloop.cli.run import Effective
+    from secloop.core.result import ScanResult
+    from secloop.scan.artifact.image.opener import ImageOptions
+    from secloop.scan.engine import ProgressSink
+    from secloop.scan.interface import Opener
+
+__all__ = ["image_command", "rootfs_command"]
+
+#: The scan options that apply to a system. A whitelist: ``--no-gitignore`` has no
+#: meaning in an image, and an option added to ``secloop scan`` later must be chosen here.
+_SHARED = frozenset(
+    {
+        "scanners",
+        "severity",
+        "fmt",
+        "output",
+        "exit_code",
+        "fail_on",
+        "ignore_unfixed",
+        "baseline",
+        "ignore_file",
+        "exclude",
+        "max_file_size",
+        "allow_empty",
+        "config_path",
+        "upload_url",
+        "project",
+        "quiet",
+        "debug",
+    }
+)
+_EXIT_CODES = """
+\b
+Exit codes:
+  0  no finding at or above the gate
+  1  findings at or above the gate (see --fail-on, --exit-code)
+  2  usage error
+  3  tool failure, or nothing could be scanned (see --allow-empty)
+"""
+
+
+def _shared_params() -> list[click.Parameter]:
+    return [p for p in scan_command.params if p.name in _SHARED]
+
+
+_IMAGE_PARAMS: list[click.Parameter] = [
+    click.Option(["--platform"], metavar="OS/ARCH[/VARIANT]", help="Image of a multi-arch index."),
+    click.Option(
+        ["--insecure-registry"],
+        is_flag=True,
+        help="Talk to the registry over plain HTTP (unsafe: anyone on the path can read "
+        "and change what is pulled; blob digests are still verified).",
+    ),
+    click.Option(
+        ["--ca-file"],
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="CA certificates (PEM) to trust for the registry's TLS.",
+    ),
+    click.Option(["--username"], envvar="SECLOOP_REGISTRY_USERNAME", help="Registry user."),
+    click.Option(
+        ["--password"],
+        envvar="SECLOOP_REGISTRY_PASSWORD",
+        help="Registry password or token (prefer the SECLOOP_REGISTRY_PASSWORD variable).",
+    ),
+    click.Option(
+        ["--cache-dir"],
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Blob cache.  [default: $SECLOOP_CACHE_DIR or ~/.cache/secloop]",
+    ),
+    click.Option(
+        ["--timeout"],
+        type=click.FloatRange(min=1),
+        default=30.0,
+        show_default=True,
+        help="Seconds a registry connection may stall.",
+    ),
+]
+
+
+def _image_options(raw: dict[str, Any], host: str | None) -> ImageOptions:
+    """Options for opening the image; ``host`` is the registry, None for a local image."""
+    from secloop.scan.artifact.image.auth import Credentials, docker_config_credentials
+    from secloop.scan.artifact.image.interface import Platform
+    from secloop.scan.artifact.image.opener import ImageOptions
+    from secloop.scan.artifact.image.registry import RegistrySettings
+
+    credentials: Credentials | None = None
+    insecure: frozenset[str] = frozenset()
+    if raw.get("username"):
+        credentials = Credentials(str(raw["username"]), str(raw.get("password") or ""))
+    if host:
+        credentials = credentials or docker_config_credentials(host)
+        insecure = frozenset({host}) if raw.get("insecure_registry") else frozenset()
+    platform = Platform.parse(raw["platform"]) if raw.get("platform") else None
+    return ImageOptions(
+        platform=platform,
+        registry=RegistrySettings(insecure_hosts=insecure, credentials=credentials),
+        cache_dir=raw.get("cache_dir"),
+        ca_file=raw.get("ca_file"),
+        timeout_seconds=float(raw.get("timeout") or 30.0),
+    )
+
+
+def _scan_system(
+    spec: str, opener: Opener, effective: Effective, progress: ProgressSink | None
+) -> ScanResult:
+    """Open, detect the OS release, then run the pipeline with analyzers built for it."""
+    from secloop.scan.engine import scan_artifact
+    from secloop.scan.inventory.os import (
+        SystemArtifact,
+        detect_operating_system,
+        system_analyzers,
+    )
+    from secloop.scan.registry import default_registry
+
+    base = default_registry()
+    scanners = base.select_scanners(effective.scanners)
+    with opener.open(
+        spec, limits=effective.limits, excludes=effective.excludes, use_gitignore=False
+    ) as artifact:
+        system = artifact if isinstance(artifact, SystemArtifact) else None
+        os_release = detect_operating_system(system) if system is not None else None
+        analyzers = (*system_analyzers(os_release), *base.analyzers)
+        return scan_artifact(artifact, analyzers=analyzers, scanners=scanners, progress=progress)
+
+
+def _run(options: ScanOptions, opener: Opener) -> int:
+    """The scan verb's whole flow, with the system scan in place of the path walk."""
+    from secloop.cli.run import run_scan_command
+
+    def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
+        return _scan_system(str(options.path), opener, effective, progress)
+
+    return run_scan_command(options, scan)
+
+
+def _split(raw: dict[str, Any], own: list[click.Parameter]) -> dict[str, Any]:
+    names = {p.name for p in own}
+    return {k: raw.pop(k) for k in list(raw) if k in names}
+
+
+def _image_callback(image: str, **raw: Any) -> int:
+    from secloop.cli.options import ScanOptions
+    from secloop.core.errors import Error, UsageError
+    from secloop.scan.artifact.image.opener import (
+        LocalImageOpener,
+        RegistryOpener,
+        split_local_spec,
+    )
+    from secloop.scan.artifact.image.reference import parse_reference
+
+    own = _split(raw, _IMAGE_PARAMS)
+    opener: Opener
+    if split_local_spec(image) is not None:
+        opener = LocalImageOpener(_image_options(own, None))
+    else:
+        try:
+            host = parse_reference(image).registry
+        except Error:
+            raise UsageError(
+                f"{image}: not an image archive, OCI layout or image reference"
+            ) from None
+        opener = RegistryOpener(_image_options(own, host))
+        if own.get("insecure_registry") and not raw.get("quiet"):
+            click.echo(f"secloop: warning: {image}: pulling over plain HTTP", err=True)
+    return _run(ScanOptions.from_click(Path(image), raw), opener)
+
+
+def _rootfs_callback(directory: Path, **raw: Any) -> int:
+    from secloop.cli.options import ScanOptions
+    from secloop.scan.artifact.rootfs import RootfsOpener
+
+    return _run(ScanOptions.from_click(directory, raw), RootfsOpener())
+
+
+image_command = click.Command(
+    "image",
+    callback=_image_callback,
+    params=[click.Argument(["image"]), *_shared_params(), *_IMAGE_PARAMS],
+    help="Scan a container image: a docker save archive, an OCI layout (directory or "
+    "tar; PATH:TAG picks one image), or a registry reference such as "
+    "registry.example.com/app:1.0. Nothing is extracted to disk; registry blobs are "
+    "verified and cached by digest.\n" + _EXIT_CODES,
+)
+
+rootfs_command = click.Command(
+    "rootfs",
+    callback=_rootfs_callback,
+    params=[
+        click.Argument(["directory"], type=click.Path(path_type=Path, file_okay=False)),
+        *_shared_params(),
+    ],
+    help="Scan an unpacked root filesystem (a mounted VM image, a debootstrap tree, /): "
+    "OS and installed packages, secrets, configuration. Absolute symlinks resolve "
+    "inside DIRECTORY; proc, sys and dev are skipped.\n" + _EXIT_CODES,
+)

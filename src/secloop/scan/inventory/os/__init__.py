@@ -1,0 +1,60 @@
+"""Operating-system inventory: the release (os-release) and the packages of dpkg,
+apk and rpm (SQLite) databases, in the OSV ecosystem of that release.
+
+Analyzers see one file at a time, yet a dpkg database does not say which Debian
+release it belongs to. So the release is detected first, from the opened artifact
+(:func:`detect_operating_system`), and the package analyzers are built for it
+(:func:`system_analyzers`): each analyzer stays stateless during the scan.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from secloop.core.errors import Error
+from secloop.core.result import OperatingSystem
+from secloop.scan.interface import Analyzer, FileContent, FileEntry
+from secloop.scan.inventory.installed import installed_analyzers
+from secloop.scan.inventory.os.apk import ApkAnalyzer
+from secloop.scan.inventory.os.dpkg import DpkgAnalyzer
+from secloop.scan.inventory.os.release import (
+    OS_RELEASE_PATHS,
+    OsReleaseAnalyzer,
+    parse_os_release,
+)
+from secloop.scan.inventory.os.rpm import RpmSqliteAnalyzer
+
+__all__ = ["SystemArtifact", "detect_operating_system", "os_analyzers", "system_analyzers"]
+
+
+@runtime_checkable
+class SystemArtifact(Protocol):
+    """An artifact that can follow links inside itself (images, root filesystems)."""
+
+    def resolve_path(self, path: str) -> str | None: ...
+
+    def read(self, entry: FileEntry) -> bytes: ...
+
+
+def detect_operating_system(artifact: SystemArtifact) -> OperatingSystem | None:
+    """The release named by the first readable os-release, links followed inside."""
+    for candidate in OS_RELEASE_PATHS:
+        path = artifact.resolve_path(candidate)
+        if path is None:
+            continue
+        entry = FileEntry(path=path, size=0)
+        try:
+            content = FileContent(entry=entry, data=artifact.read(entry))
+            return parse_os_release(content.text, path)
+        except Error:
+            continue
+    return None
+
+
+def os_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
+    return (OsReleaseAnalyzer(), DpkgAnalyzer(os), ApkAnalyzer(os), RpmSqliteAnalyzer(os))
+
+
+def system_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
+    """OS package and installed language package analyzers for a system of ``os``."""
+    return (*os_analyzers(os), *installed_analyzers())

@@ -1,0 +1,127 @@
+"""rpm: the SQLite database of rpm 4.16+ (``rpmdb.sqlite``), read without rpm.
+
+Each row of ``Packages`` holds one package header blob (the rpm header structure of
+the RPM file format: a count of index entries and the data length, big-endian, then
+16-byte entries ``tag, type, offset, count`` into a data store). Only string and
+int32 tags are decoded, every offset and length is bounds-checked, and a malformed
+header is skipped, not trusted. The database is opened in memory from the bytes the
+engine read (``Connection.deserialize``), never from a path in the image. NDB and
+BerkeleyDB ``Packages`` files are not read yet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterator
+
+from secloop.core.package import Package, PackageLocation
+from secloop.core.result import OperatingSystem
+from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
+from secloop.scan.inventory.os.release import RPM_FAMILIES, distro_ecosystem
+
+__all__ = ["RpmSqliteAnalyzer", "parse_rpm_header", "parse_rpmdb_sqlite"]
+
+DB_PATHS = ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite")
+_NAME, _VERSION, _RELEASE, _EPOCH, _SOURCERPM = 1000, 1001, 1002, 1003, 1044
+_WANTED = frozenset({_NAME, _VERSION, _RELEASE, _EPOCH, _SOURCERPM})
+_INT32, _STRING = 4, 6
+_MAX_ENTRIES = 65536
+
+
+def _string_at(store: bytes, offset: int) -> str | None:
+    end = store.find(b"\0", offset)
+    if offset < 0 or end < 0:
+        return None
+    return store[offset:end].decode("utf-8", errors="replace")
+
+
+def _tags(blob: bytes) -> Iterator[tuple[int, int, int]]:
+    if len(blob) < 8:
+        return
+    count, length = struct.unpack(">II", blob[:8])
+    if count > _MAX_ENTRIES or 8 + count * 16 + length > len(blob):
+        return
+    for i in range(count):
+        tag, kind, offset, _ = struct.unpack(">IIiI", blob[8 + i * 16 : 24 + i * 16])
+        if tag in _WANTED and 0 <= offset < length:
+            yield tag, kind, offset
+
+
+def parse_rpm_header(blob: bytes) -> dict[int, str | int]:
+    """The wanted tags of one header blob; empty when the blob is malformed."""
+    count = struct.unpack(">I", blob[:4])[0] if len(blob) >= 4 else 0
+    store = blob[8 + count * 16 :]
+    values: dict[int, str | int] = {}
+    for tag, kind, offset in _tags(blob):
+        if kind == _STRING:
+            text = _string_at(store, offset)
+            if text is not None:
+                values[tag] = text
+        elif kind == _INT32 and offset + 4 <= len(store):
+            values[tag] = struct.unpack(">i", store[offset : offset + 4])[0]
+    return values
+
+
+def _source_name(source_rpm: object) -> str | None:
+    """``openssl-3.0.7-25.el9.src.rpm`` -> ``openssl``."""
+    if not isinstance(source_rpm, str) or not source_rpm.endswith(".rpm"):
+        return None
+    parts = source_rpm.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
+def _rows(data: bytes, path: str) -> list[bytes]:
+    image = bytearray(data)
+    if image[18:20] == b"\x02\x02":
+        image[18:20] = b"\x01\x01"  # WAL mode cannot be deserialized; read it as rollback
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.deserialize(bytes(image))
+        return [bytes(r[0]) for r in connection.execute("SELECT blob FROM Packages")]
+    except sqlite3.Error as err:
+        raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
+    finally:
+        connection.close()
+
+
+def parse_rpmdb_sqlite(
+    data: bytes, ecosystem: str, location: PackageLocation
+) -> tuple[Package, ...]:
+    found = []
+    for blob in _rows(data, location.path):
+        tags = parse_rpm_header(blob)
+        name, version, release = tags.get(_NAME), tags.get(_VERSION), tags.get(_RELEASE)
+        if not isinstance(name, str) or not isinstance(version, str) or name == "gpg-pubkey":
+            continue
+        full = f"{version}-{release}" if isinstance(release, str) else version
+        epoch = tags.get(_EPOCH)
+        if isinstance(epoch, int) and epoch > 0:
+            full = f"{epoch}:{full}"
+        found.append(
+            Package.create(
+                name=name,
+                version=full,
+                ecosystem=ecosystem,
+                source_name=_source_name(tags.get(_SOURCERPM)) or name,
+                locations=(location,),
+            )
+        )
+    return tuple(found)
+
+
+class RpmSqliteAnalyzer(Analyzer):
+    name = "rpm-sqlite"
+    text_only = False
+
+    def __init__(self, os: OperatingSystem | None = None) -> None:
+        qualified = distro_ecosystem(os) if os and os.family in RPM_FAMILIES else None
+        self.ecosystem = qualified or "Red Hat"
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        return entry.path in DB_PATHS
+
+    def analyze(self, content: FileContent) -> AnalyzerOutput:
+        entry = content.entry
+        location = PackageLocation(path=entry.path, layer=entry.layer)
+        return AnalyzerOutput(packages=parse_rpmdb_sqlite(content.data, self.ecosystem, location))
