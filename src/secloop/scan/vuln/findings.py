@@ -72,9 +72,7 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
         message=f"{package.name} {package.version} is affected by {primary.id}"
         + (f" ({', '.join(aliases)})" if aliases else "")
         + f"; {fix_text}",
-        location=Location(
-            path=found.path if found else None, layer=found.layer if found else None
-        ),
+        location=Location(path=found.path if found else None, layer=found.layer if found else None),
         scanner=scanner,
         anchor=f"{_package_key(package.ecosystem, package.name)}|{primary.id}",
         remediation=_remediation(package, fixed),

@@ -141,9 +141,7 @@ def index_image(
             _index_layer(indexed, source, layer, limits, capture)
         except CORRUPT_ERRORS as err:  # (5)
             reason = (
-                SkipReason.LIMIT_REACHED
-                if isinstance(err, ImageLimitError)
-                else SkipReason.CORRUPT
+                SkipReason.LIMIT_REACHED if isinstance(err, ImageLimitError) else SkipReason.CORRUPT
             )
             detail = f"layer not fully read ({type(err).__name__}: {err}); the rest is not scanned"
             indexed.failed_layers[layer.index] = detail
