@@ -11,7 +11,7 @@ from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.code.python.scanner import PythonCodeScanner
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
 from secloop.scan.inventory import language_analyzers
-from secloop.scan.misconfig import DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, KubernetesScanner
 from secloop.scan.secrets import SecretsScanner
 from secloop.scan.vuln import VulnerabilityScanner
 
@@ -72,6 +72,7 @@ def default_registry() -> Registry:
             SecretsScanner(),
             KubernetesScanner(),
             DockerfileScanner(),
+            ComposeScanner(),
             VulnerabilityScanner(),
             PythonCodeScanner(),
         ),

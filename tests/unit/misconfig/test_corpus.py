@@ -8,11 +8,13 @@ Measured at the time of writing (printed with ``-s``):
   * CKV_K8S_40 ``rootContainersHighUIDUNKNOWN.yaml`` has ``containers`` as a mapping
     (invalid; the API server rejects it): secloop does not guess, checkov fails it;
     and pod4 sets ``hostUsers: false`` (user namespace), which secloop accepts.
-- hadolint-cases, 15 mapped DL rules without custom config: 196/199 cases (98.5 %).
+- hadolint-cases, 33 mapped DL rules without custom config: 554/558 cases (99.3 %).
   * DL3002-008: root is set only in a stage the final image does not build on; the
     final image runs as ``foo``, so secloop does not fire.
   * DL3009-023/024: ``docker-clean`` is removed in an earlier RUN; secloop only looks
     for that in the same RUN as the install (follow-up).
+  * DL3025-005: ``HEALTHCHECK CMD foobar`` in shell form. SL-DF-037 is about PID 1 not
+    forwarding signals, which does not apply to health checks, so it does not fire.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from tests.unit.misconfig.hadolint_agreement import hadolint_agreements
 from tests.unit.misconfig.helpers import content
 
 MIN_AGREEMENT = 0.95
+#: Measured 99.3 % over 33 rules; issue #3 asks for 98 % overall.
+MIN_HADOLINT_AGREEMENT = 0.98
 
 
 def test_checkov_kubernetes_agreement() -> None:
@@ -49,8 +53,8 @@ def test_hadolint_agreement() -> None:
     results = hadolint_agreements(corpus_path("hadolint-cases"))
     agreed, total = sum(r.agreed for r in results), sum(r.total for r in results)
     print(f"hadolint agreement: {agreed}/{total} = {agreed / total:.1%} over {len(results)} rules")
-    assert len(results) >= 12
-    assert agreed / total >= MIN_AGREEMENT
+    assert len(results) >= 30
+    assert agreed / total >= MIN_HADOLINT_AGREEMENT
     for result in results:
         assert result.ratio >= 0.85, (result.hadolint, result.disagreements)
 

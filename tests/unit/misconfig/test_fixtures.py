@@ -7,11 +7,15 @@ from pathlib import Path
 import pytest
 
 from secloop.core.finding import Finding
-from secloop.scan.misconfig import DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, KubernetesScanner
 from tests.unit.misconfig.helpers import content
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "misconfig"
-SCANNERS = {"kubernetes": KubernetesScanner(), "dockerfile": DockerfileScanner()}
+SCANNERS = {
+    "kubernetes": KubernetesScanner(),
+    "dockerfile": DockerfileScanner(),
+    "compose": ComposeScanner(),
+}
 
 
 def _cases() -> list[tuple[str, Path]]:

@@ -1,7 +1,7 @@
 """Rule documentation pages generated from rule metadata (never written by hand).
 
 Regenerate with ``python -m secloop.scan.misconfig.docs`` from the project root; a test
-fails when ``docs/rules/kubernetes.md`` or ``docs/rules/dockerfile.md`` is stale.
+fails when ``docs/rules/kubernetes.md``, ``dockerfile.md`` or ``compose.md`` is stale.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from secloop.core.rule import Rule
-from secloop.scan.misconfig.scanner import DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig.scanner import ComposeScanner, DockerfileScanner, KubernetesScanner
 
 __all__ = ["PAGES", "render_page", "write_pages"]
 
@@ -29,6 +29,13 @@ PAGES: dict[str, tuple[str, str, Sequence[Rule]]] = {
         "Checks run by the `dockerfile` scanner on `Dockerfile`, `*.Dockerfile`, "
         "`Dockerfile.*` and `Containerfile`.",
         DockerfileScanner().rules(),
+    ),
+    "docs/rules/compose.md": (
+        "Docker Compose rules",
+        "Checks run by the `compose` scanner on `docker-compose*.yml`/`.yaml` and "
+        "`compose*.yml`/`.yaml`, per service. Short and long syntax (ports, volumes, "
+        "environment) are read alike; `${VAR}` interpolation is never reported as a literal.",
+        ComposeScanner().rules(),
     ),
 }
 

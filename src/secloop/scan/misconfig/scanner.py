@@ -14,19 +14,29 @@ from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import Location
 from secloop.core.rule import Rule
 from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, Scanner
+from secloop.scan.misconfig.compose import COMPOSE_CHECKS
+from secloop.scan.misconfig.compose.base import ComposeCheck, ComposeHit
+from secloop.scan.misconfig.compose.model import Service, services_of
 from secloop.scan.misconfig.dockerfile import DOCKERFILE_CHECKS
 from secloop.scan.misconfig.dockerfile.base import DockerfileCheck, DockerHit
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, parse_dockerfile
-from secloop.scan.misconfig.documents import parse_stream
+from secloop.scan.misconfig.documents import parse_stream, parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream
 
-__all__ = ["DockerfileScanner", "KubernetesScanner", "is_dockerfile"]
+__all__ = [
+    "ComposeScanner",
+    "DockerfileScanner",
+    "KubernetesScanner",
+    "is_compose_file",
+    "is_dockerfile",
+]
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _DOCKERFILE_PATTERNS = ("dockerfile", "*.dockerfile", "dockerfile.*", "containerfile")
 #: ``Dockerfile.md`` and friends are about a Dockerfile, not one.
 _NOT_DOCKERFILE_SUFFIXES = (".md", ".txt", ".rst", ".yml", ".yaml", ".json", ".sh", ".py")
+_COMPOSE_PATTERNS = ("docker-compose*.y*ml", "compose*.y*ml")
 
 
 class KubernetesScanner(Scanner):
@@ -115,3 +125,64 @@ class DockerfileScanner(Scanner):
             for check in DOCKERFILE_CHECKS
             for hit in check.evaluate(dockerfile)
         ]
+
+
+def is_compose_file(name: str) -> bool:
+    """``docker-compose*.yml``/``.yaml`` and ``compose*.yml``/``.yaml``: what Compose reads."""
+    lowered = name.lower()
+    return lowered.endswith((".yml", ".yaml")) and any(
+        fnmatch(lowered, pattern) for pattern in _COMPOSE_PATTERNS
+    )
+
+
+def _compose_finding(check: ComposeCheck, hit: ComposeHit, service: Service, path: str) -> Finding:
+    rule = check.rule
+    line, column = service.document.position_of(hit.path)
+    relative = ".".join(str(key) for key in hit.path[len(service.path) :])
+    return Finding(
+        kind=FindingKind.MISCONFIGURATION,
+        rule_id=rule.id,
+        severity=hit.severity or rule.severity,
+        title=rule.title,
+        message=hit.message,
+        location=Location(path=path, start_line=line, start_column=column),
+        scanner=ComposeScanner.name,
+        anchor=f"service:{service.name}/{relative}",
+        evidence=hit.evidence,
+        remediation=rule.remediation,
+        references=rule.references,
+        frameworks=rule.frameworks,
+    )
+
+
+class ComposeScanner(Scanner):
+    """Docker Compose files: every check on every service."""
+
+    name = "compose"
+    kind = FindingKind.MISCONFIGURATION
+
+    def rules(self) -> Sequence[Rule]:
+        return tuple(check.rule for check in COMPOSE_CHECKS)
+
+    def applies_to(self, entry: FileEntry) -> bool:
+        return is_compose_file(entry.name)
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Findings per service; ScanError only when no document could be parsed.
+
+        A file without a ``services`` mapping (an override fragment with only
+        ``volumes:``, or an unrelated YAML file with a compose-like name) yields nothing.
+        """
+        path = content.entry.path
+        stream = parse_yaml(content.text)
+        if stream.errors and not stream.documents:
+            raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
+        outcomes: list[Finding | PartialFailure] = [
+            _compose_finding(check, hit, service, path)
+            for document in stream.documents
+            for service in services_of(document)
+            for check in COMPOSE_CHECKS
+            for hit in check.check(service)
+        ]
+        outcomes.extend(PartialFailure(describe_error(path, e)) for e in stream.errors)
+        return outcomes

@@ -11,7 +11,7 @@ existing parent, while the anchor stays the field's own stable name.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ __all__ = [
     "Hit",
     "KubernetesCheck",
     "ResourceCheck",
+    "StreamCheck",
     "WorkloadCheck",
     "k8s_rule",
     "resolve",
@@ -89,6 +90,22 @@ class KubernetesCheck(ABC):
     @abstractmethod
     def evaluate(self, resource: Resource, workload: Workload | None) -> Iterable[Hit]:
         """Hits for one resource; ``workload`` is its pod-spec view, computed once by the caller."""
+
+
+class StreamCheck(KubernetesCheck):
+    """A check across the resources of one file (a NetworkPolicy next to its Namespace).
+
+    Per resource it finds nothing; the evaluator calls :meth:`check_all` once per file
+    with every resource and their pod-spec views, in document order.
+    """
+
+    def evaluate(self, resource: Resource, workload: Workload | None) -> Iterable[Hit]:
+        return ()
+
+    @abstractmethod
+    def check_all(
+        self, resources: Sequence[tuple[Resource, Workload | None]]
+    ) -> Iterable[tuple[Resource, Hit]]: ...
 
 
 class ResourceCheck(KubernetesCheck):

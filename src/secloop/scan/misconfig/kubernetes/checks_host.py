@@ -8,6 +8,13 @@ from collections.abc import Iterable, Iterator
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import ContainerCheck, Hit, WorkloadCheck, k8s_rule
 from secloop.scan.misconfig.kubernetes.model import Container, Workload, as_list, as_map
+from secloop.scan.misconfig.kubernetes.pss import LATEST_MINOR
+from secloop.scan.misconfig.kubernetes.pss_controls import (
+    RESTRICTED_VOLUME_SOURCES,
+    SAFE_SYSCTLS_LATEST,
+    PssContext,
+    host_probes_and_lifecycle,
+)
 
 __all__ = ["HOST_CHECKS", "host_path_severity"]
 
@@ -31,16 +38,8 @@ SENSITIVE_HOST_PATHS = (
     "/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home", "/var/lib/kubelet",
     "/var/lib/etcd", "/etc/kubernetes", "/var/log", "/usr", "/lib", "/bin", "/sbin",
 )  # fmt: skip
-#: Sysctls the PSS baseline allows (namespaced and isolated), as of Kubernetes 1.29+.
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
-        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
-    }
-)  # fmt: skip
+#: Sysctls the PSS baseline allows (namespaced and isolated) at the latest policy version.
+SAFE_SYSCTLS = SAFE_SYSCTLS_LATEST
 
 
 def _normal(path: str) -> str:
@@ -251,6 +250,59 @@ class UnsafeSysctls(WorkloadCheck):
                 )
 
 
+class RestrictedVolumeType(WorkloadCheck):
+    rule = k8s_rule(
+        id="SL-K8S-062",
+        title="Volume type outside the restricted set",
+        severity=Severity.LOW,
+        description=(
+            "The restricted profile allows only configMap, csi, downwardAPI, emptyDir, "
+            "ephemeral, persistentVolumeClaim, projected and secret volumes; other in-tree "
+            "sources (nfs, iscsi, rbd, cephfs, ...) are mounted by the node with its own "
+            "credentials. `gitRepo` runs git on the node as root and allowed code execution "
+            "(CVE-2024-10220): HIGH. hostPath is reported by SL-K8S-023."
+        ),
+        remediation="Use a PersistentVolumeClaim or CSI volume; clone repos in an init container.",
+        references=(_PSS_DOC, "https://github.com/kubernetes/kubernetes/issues/128885"),
+        peers={"pss": "restricted:restrictedVolumes"},
+        frameworks=_ESCAPE,
+    )  # fmt: skip
+
+    def check(self, workload: Workload) -> Iterator[Hit]:
+        for index, volume in enumerate(as_list(workload.spec.get("volumes"))):
+            for source, value in as_map(volume).items():
+                if source in {"name", "hostPath"} or value is None:
+                    continue
+                if source not in RESTRICTED_VOLUME_SOURCES:
+                    yield Hit(
+                        path=workload.pod_field("volumes", index, source),
+                        message=f"pod uses a {source} volume",
+                        evidence=str(source),
+                        severity=Severity.HIGH if source == "gitRepo" else None,
+                    )
+
+
+class ProbeOrLifecycleHost(WorkloadCheck):
+    rule = k8s_rule(
+        id="SL-K8S-063",
+        title="Probe or lifecycle hook targets another host",
+        severity=Severity.MEDIUM,
+        description=(
+            "`host` in an httpGet or tcpSocket probe or lifecycle hook makes the kubelet "
+            "connect to any address from the node's network: a server-side request forgery "
+            "primitive against node-local and cloud metadata services."
+        ),
+        remediation="Remove `host`; probes then target the pod's own IP.",
+        references=(_PSS_DOC,),
+        peers={"pss": "baseline:hostProbesAndHostLifecycle"},
+        frameworks={"mitre-attack-containers": ("T1552",)},
+    )
+
+    def check(self, workload: Workload) -> Iterator[Hit]:
+        for bad in host_probes_and_lifecycle(PssContext(workload, LATEST_MINOR)):
+            yield Hit(path=bad.path, message=bad.detail)
+
+
 HOST_CHECKS = (
     HostPID(),
     HostIPC(),
@@ -259,4 +311,6 @@ HOST_CHECKS = (
     HostPathVolume(),
     RuntimeSocket(),
     UnsafeSysctls(),
+    RestrictedVolumeType(),
+    ProbeOrLifecycleHost(),
 )

@@ -240,6 +240,49 @@ class ControlWebhooks(_PermissionCheck):
     )  # fmt: skip
 
 
+_WRITE = ("create", "update", "patch")
+_WORKLOADS = (
+    _Permission("", ("pods", "replicationcontrollers"), _WRITE),
+    _Permission("apps", ("deployments", "daemonsets", "statefulsets", "replicasets"), _WRITE),
+    _Permission("batch", ("jobs", "cronjobs"), _WRITE),
+)
+
+
+class WorkloadWrite(ResourceCheck):
+    """Any one of the workload permissions suffices (unlike :class:`_PermissionCheck`)."""
+
+    kinds = _ROLES
+    rule = _rbac_rule(
+        57, "Role can create or modify workloads", Severity.MEDIUM,
+        "Whoever can create or patch pods (directly, or through a Deployment, DaemonSet, "
+        "Job, ...) can run a pod with any service account of the namespace, mount its "
+        "secrets, and, where admission allows, run privileged on a node.",
+        {"kubescape": "C-0188", "trivy": "KSV048"}, cis=("5.1.4",),
+    )  # fmt: skip
+
+    def check(self, resource: Resource) -> Iterator[Hit]:
+        rules = _rules(resource)
+        for permission in _WORKLOADS:
+            found = grants(rules, permission.group, permission.resources, permission.verbs)
+            if found is not None:
+                yield Hit(
+                    path=_rule_path(resource, found),
+                    message=f"{resource.kind} {resource.name!r} can create or modify workloads",
+                )
+                return
+
+
+class NodeProxy(_PermissionCheck):
+    required = (_Permission("", ("nodes/proxy",), ("get", "create")),)
+    what = "the nodes/proxy subresource (the kubelet API)"
+    rule = _rbac_rule(
+        58, "Role can reach the kubelet through nodes/proxy", Severity.HIGH,
+        "nodes/proxy forwards requests to each node's kubelet API, which can exec into "
+        "any pod on the node and bypasses API server audit and admission.",
+        {"trivy": "KSV047"}, cis=("5.1.10",),
+    )  # fmt: skip
+
+
 def _subjects(resource: Resource) -> Iterator[tuple[int, Mapping[str, Any]]]:
     for index, subject in enumerate(as_list(resource.obj.get("subjects"))):
         yield index, as_map(subject)
@@ -309,6 +352,8 @@ RBAC_CHECKS = (
     PodExec(),
     ApproveCsr(),
     ControlWebhooks(),
+    WorkloadWrite(),
+    NodeProxy(),
     ClusterAdminBinding(),
     DefaultServiceAccountBinding(),
     AnonymousBinding(),

@@ -20,6 +20,9 @@ from secloop.scan.misconfig.kubernetes.base import (
     resolve,
 )
 from secloop.scan.misconfig.kubernetes.model import Container, Workload, as_map
+from secloop.scan.misconfig.kubernetes.pss_controls import (
+    BASELINE_CAPABILITIES as PSS_BASELINE_CAPABILITIES,
+)
 
 __all__ = ["SECURITY_CONTEXT_CHECKS"]
 
@@ -28,12 +31,7 @@ _PSS_DOC = "https://kubernetes.io/docs/concepts/security/pod-security-standards/
 _ESCAPE = {"mitre-attack-containers": ("T1611",)}
 
 #: Capabilities the PSS baseline level allows to be added (the container runtime default).
-BASELINE_CAPABILITIES = frozenset(
-    {
-        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-        "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-    }
-)  # fmt: skip
+BASELINE_CAPABILITIES = PSS_BASELINE_CAPABILITIES
 #: Capabilities that hand a container kernel-level power over the node.
 DANGEROUS_CAPABILITIES = frozenset(
     {

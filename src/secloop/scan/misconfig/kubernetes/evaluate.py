@@ -9,9 +9,10 @@ from secloop.core.location import Location
 from secloop.scan.interface import PartialFailure
 from secloop.scan.misconfig.documents import DocumentError, ParsedStream
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
-from secloop.scan.misconfig.kubernetes.base import Hit, KubernetesCheck
+from secloop.scan.misconfig.kubernetes.base import Hit, KubernetesCheck, StreamCheck
 from secloop.scan.misconfig.kubernetes.model import (
     Resource,
+    Workload,
     render_path,
     resources_of,
     workload_of,
@@ -48,9 +49,13 @@ def _finding(check: KubernetesCheck, resource: Resource, hit: Hit, path: str) ->
 
 
 def evaluate_resource(
-    resource: Resource, path: str, checks: Sequence[KubernetesCheck] = KUBERNETES_CHECKS
+    resource: Resource,
+    path: str,
+    checks: Sequence[KubernetesCheck] = KUBERNETES_CHECKS,
+    workload: Workload | None = None,
 ) -> Iterator[Finding]:
-    workload = workload_of(resource)
+    if workload is None:
+        workload = workload_of(resource)
     for check in checks:
         for hit in check.evaluate(resource, workload):
             yield _finding(check, resource, hit, path)
@@ -61,8 +66,15 @@ def evaluate_stream(
 ) -> list[Finding | PartialFailure]:
     """Findings of every check on every resource, and a partial failure per bad document."""
     outcomes: list[Finding | PartialFailure] = []
+    viewed: list[tuple[Resource, Workload | None]] = []
     for document in stream.documents:
         for resource in resources_of(document):
-            outcomes.extend(evaluate_resource(resource, path, checks))
+            workload = workload_of(resource)
+            viewed.append((resource, workload))
+            outcomes.extend(evaluate_resource(resource, path, checks, workload))
+    for check in checks:
+        if isinstance(check, StreamCheck):
+            for resource, hit in check.check_all(viewed):
+                outcomes.append(_finding(check, resource, hit, path))
     outcomes.extend(PartialFailure(describe_error(path, error)) for error in stream.errors)
     return outcomes
