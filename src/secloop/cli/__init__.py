@@ -16,6 +16,7 @@ from secloop.cli.db import db_group
 from secloop.cli.image import image_command, rootfs_command
 from secloop.cli.runtime import detect_command, rules_group
 from secloop.cli.scan import scan_command
+from secloop.cli.secrets import secrets_group
 from secloop.cli.server import server_command
 from secloop.core.errors import EXIT_TOOL_FAILURE, EXIT_USAGE, Error
 
@@ -61,6 +62,7 @@ cli.add_command(image_command)
 cli.add_command(rootfs_command)
 cli.add_command(detect_command)
 cli.add_command(rules_group)
+cli.add_command(secrets_group)
 cli.add_command(server_command)
 
 

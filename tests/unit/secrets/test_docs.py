@@ -6,6 +6,7 @@ from pathlib import Path
 
 from secloop.scan.secrets import ALL_RULES
 from secloop.scan.secrets.docs import render_markdown
+from secloop.scan.secrets.structural import STRUCTURAL_RULES
 
 PAGE = Path(__file__).resolve().parents[3] / "docs" / "rules" / "secrets.md"
 
@@ -20,3 +21,4 @@ def test_rules_page_is_up_to_date() -> None:
 def test_every_rule_has_a_section() -> None:
     page = render_markdown()
     assert all(f"## {rule.id}\n" in page for rule in ALL_RULES)
+    assert all(f"## {rule.id}\n" in page for rule in STRUCTURAL_RULES)

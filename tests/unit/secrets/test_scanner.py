@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from secloop.core.finding import FindingKind
+from secloop.core.finding import Finding, FindingKind
 from secloop.scan.interface import FileContent, FileEntry, ScanError
 from secloop.scan.registry import default_registry
 from secloop.scan.secrets import ALL_RULES, SecretsScanner
+from secloop.scan.secrets.structural import STRUCTURAL_RULES
 
 GITHUB = "ghp_" + "FAKEq7Rm2Lx9Wc4Tz8Nb1Vd6Ks3Hj5Pg0Yf2"
 
@@ -38,6 +39,7 @@ def test_applies_to(path: str, size: int, wanted: bool) -> None:
 def test_scan_file_reports_path_and_masks() -> None:
     content = FileContent(entry=_entry("config/.env"), data=f"GH={GITHUB}\n".encode())
     (finding,) = SecretsScanner().scan_file(content)
+    assert isinstance(finding, Finding)
     assert finding.location.path == "config/.env"
     assert GITHUB not in repr(finding)
 
@@ -53,7 +55,8 @@ def test_rules_and_identity() -> None:
     assert scanner.name == "secret"
     assert scanner.kind is FindingKind.SECRET
     assert scanner.text_only
-    assert [r.id for r in scanner.rules()] == [r.id for r in ALL_RULES]
+    structural = [r.id for r in STRUCTURAL_RULES]
+    assert [r.id for r in scanner.rules()] == [r.id for r in ALL_RULES] + structural
 
 
 def test_registered_in_default_registry() -> None:

@@ -5,9 +5,10 @@ Steps for one file (numbered ``# (n)`` in :meth:`SecretEngine.scan`):
 1. Cap line length: a line longer than ``max_line_chars`` (minified bundles, data
    URIs) is scanned only up to the cap, so one pathological line costs bounded time.
    Line numbers and columns stay exact because only line *tails* are cut.
-2. Lowercase the text once and run ONE Aho-Corasick automaton built over every rule's
-   keywords; the rules whose keywords occur (plus the few keyword-less rules) are the
-   candidates. Most files trigger a handful of rules out of 130.
+2. Find which rules' keywords occur, case-insensitively, in one pass over the text
+   (:mod:`.prefilter`: an RE2 keyword set, or an Aho-Corasick automaton over the
+   lowercased text when RE2 is not installed); those rules (plus the few keyword-less
+   ones) are the candidates. Most files trigger a handful of rules out of 130.
 3. Run each candidate's regex; keep a match only if it passes the rule's filters
    (placeholders, stop-words, allowlist, entropy floor, structural validator).
 4. Drop overlapping matches, keeping the most specific rule (a GitHub token inside
@@ -26,12 +27,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import ahocorasick
-
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import LayerRef, Location
 from secloop.scan.secrets.filters import is_placeholder, shannon_entropy
 from secloop.scan.secrets.model import DEFAULT_REMEDIATION, SECRET_GROUP, SecretRule
+from secloop.scan.secrets.prefilter import KeywordPrefilter
 from secloop.scan.secrets.rules import ALL_RULES
 
 __all__ = ["DEFAULT_MAX_LINE_CHARS", "SCANNER_NAME", "SecretEngine", "default_engine", "mask"]
@@ -97,11 +97,11 @@ class SecretEngine:
         rules: Sequence[SecretRule] = ALL_RULES,
         *,
         max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+        use_re2: bool = True,
     ) -> None:
         self.rules = tuple(rules)
         self.max_line_chars = max_line_chars
-        self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
-        self._automaton = _build_automaton(self.rules)
+        self._prefilter = KeywordPrefilter(self.rules, use_re2=use_re2)
 
     def scan(
         self, text: str, *, path: str | None = None, layer: LayerRef | None = None
@@ -130,21 +130,7 @@ class SecretEngine:
 
     def _candidate_rules(self, text: str) -> dict[int, list[int] | None]:
         """Rule index -> keyword hit ends for windowed rules, None for a whole-text run."""
-        lowered = text.lower()
-        # Lowercasing can change the length of exotic characters; offsets are then unusable.
-        aligned = len(lowered) == len(text)
-        found: dict[int, list[int] | None] = dict.fromkeys(self._always)
-        if len(self._always) == len(self.rules):
-            return found  # no keyword at all: the automaton was never built
-        for end, indexes in self._automaton.iter(lowered):
-            for index in indexes:
-                if aligned and self.rules[index].window is not None:
-                    hits = found.setdefault(index, [])
-                    if hits is not None:
-                        hits.append(end)
-                else:
-                    found[index] = None
-        return found
+        return self._prefilter.candidates(text)
 
     def _spans(self, rule: SecretRule, text: str, hits: list[int] | None) -> list[tuple[int, int]]:
         if hits is None or rule.window is None:
@@ -214,20 +200,6 @@ def secret_accepted(rule: SecretRule, secret: str) -> bool:
     if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
         return False
     return rule.validator is None or rule.validator(secret)
-
-
-def _build_automaton(rules: Sequence[SecretRule]) -> ahocorasick.Automaton:
-    """One automaton over all keywords; each keyword maps to the rules that listed it."""
-    owners: dict[str, list[int]] = {}
-    for index, rule in enumerate(rules):
-        for keyword in rule.keywords:
-            owners.setdefault(keyword, []).append(index)
-    automaton = ahocorasick.Automaton()
-    for keyword, indexes in owners.items():
-        automaton.add_word(keyword, tuple(indexes))
-    if owners:
-        automaton.make_automaton()
-    return automaton
 
 
 def _drop_overlaps(matches: list[_Match]) -> list[_Match]:

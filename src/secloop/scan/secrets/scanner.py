@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 from secloop.core.finding import Finding, FindingKind
+from secloop.core.location import LayerRef
 from secloop.core.rule import Rule
-from secloop.scan.interface import FileContent, FileEntry, Scanner
+from secloop.scan.interface import FileContent, FileEntry, PartialFailure, Scanner
 from secloop.scan.secrets.engine import SCANNER_NAME, SecretEngine, default_engine
+from secloop.scan.secrets.structural import STRUCTURAL_RULES
 
-__all__ = ["SKIPPED_EXTENSIONS", "SKIPPED_NAMES", "SecretsScanner"]
+__all__ = ["SKIPPED_EXTENSIONS", "SKIPPED_NAMES", "SecretsScanner", "scan_structured"]
 
 #: Content that cannot hold a committed secret as text, or holds only hashes: media,
 #: archives, compiled objects, fonts. Archives are opened by the artifact layer, not here.
@@ -67,7 +69,7 @@ class SecretsScanner(Scanner):
 
     @cached_property
     def _rules(self) -> tuple[Rule, ...]:
-        return tuple(rule.to_rule() for rule in self.engine.rules)
+        return (*(rule.to_rule() for rule in self.engine.rules), *STRUCTURAL_RULES)
 
     def rules(self) -> Sequence[Rule]:
         return self._rules
@@ -82,7 +84,46 @@ class SecretsScanner(Scanner):
         dot = name.rfind(".")
         return dot < 0 or name[dot:] not in SKIPPED_EXTENSIONS
 
-    def scan_file(self, content: FileContent) -> Iterable[Finding]:
-        """Findings in one file; undecodable text raises ScanError (recorded as failed)."""
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Findings in one file; undecodable text raises ScanError (recorded as failed).
+
+        Every file gets the text rules; Kubernetes manifests, Terraform state and
+        notebooks then get their format's reader too (:func:`scan_structured`).
+        """
         entry = content.entry
-        return self.engine.scan(content.text, path=entry.path, layer=entry.layer)
+        text = content.text
+        primary = self.engine.scan(text, path=entry.path, layer=entry.layer)
+        return scan_structured(self.engine, text, primary, path=entry.path, layer=entry.layer)
+
+
+def scan_structured(
+    engine: SecretEngine,
+    text: str,
+    primary: list[Finding],
+    *,
+    path: str,
+    layer: LayerRef | None = None,
+) -> list[Finding | PartialFailure]:
+    """``primary`` (the text rules' findings) completed by the file format's reader.
+
+    The readers import PyYAML and the manifest parser, so they load only when a file
+    of their kind turns up.
+    """
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith((".yaml", ".yml", ".json")):
+        from secloop.scan.secrets.kubernetes import is_manifest_candidate, scan_manifest
+
+        if is_manifest_candidate(text):
+            json_syntax = name.endswith(".json")
+            return scan_manifest(
+                engine, text, primary, path=path, layer=layer, json_syntax=json_syntax
+            )
+    elif name.endswith(".ipynb"):
+        from secloop.scan.secrets.notebook import scan_notebook
+
+        return scan_notebook(engine, text, primary, path=path, layer=layer)
+    elif name.endswith((".tfstate", ".tfstate.backup")):
+        from secloop.scan.secrets.tfstate import scan_tfstate
+
+        return scan_tfstate(engine, text, primary, path=path, layer=layer)
+    return list(primary)
