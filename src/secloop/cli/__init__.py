@@ -14,6 +14,7 @@ import click
 from secloop import __version__
 from secloop.cli.db import db_group
 from secloop.cli.image import image_command, rootfs_command
+from secloop.cli.intel import intel_group
 from secloop.cli.runtime import detect_command, rules_group
 from secloop.cli.scan import scan_command
 from secloop.cli.secrets import secrets_group
@@ -64,6 +65,7 @@ cli.add_command(detect_command)
 cli.add_command(rules_group)
 cli.add_command(secrets_group)
 cli.add_command(server_command)
+cli.add_command(intel_group)
 
 
 def _debug_requested(argv: Sequence[str]) -> bool:

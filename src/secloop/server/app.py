@@ -18,13 +18,14 @@ from sqlalchemy import text
 
 from secloop import __version__
 from secloop.core.errors import ConfigError, Error
+from secloop.server import dashboard
 from secloop.server.api.v1 import router as v1_router
 from secloop.server.api.v1.deps import AppState, State
 from secloop.server.api.v1.schemas import Health
 from secloop.server.correlate import PeerIndex
 from secloop.server.errors import IngestError, NotFoundError, TransitionError, UploadTooLargeError
 from secloop.server.settings import ServerSettings, load_settings
-from secloop.server.storage import repository
+from secloop.server.storage import prioritise, repository
 from secloop.server.storage.db import make_engine, session_factory, transaction, upgrade
 
 
@@ -59,6 +60,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     now = datetime.now(UTC)
     with transaction(sessions) as session:
         repository.reopen_expired_acceptances(session, now.date(), now)
+        prioritise.refresh(session, only_missing=True)  # rows from before revision 0002
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,5 +78,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.add_exception_handler(Error, _error_response)
     app.include_router(v1_router)
+    dashboard.mount(app, settings)
     app.add_api_route("/health", _health, methods=["GET"], response_model=Health, tags=["health"])
     return app

@@ -8,7 +8,8 @@
     │       └── UploadTooLargeError   over the configured byte limit (HTTP 413)
     └── ServerError              the server cannot do what was asked
         ├── NotFoundError             no such project, scan or finding (HTTP 404)
-        └── TransitionError      a status change the lifecycle forbids (HTTP 409/422)
+        ├── TransitionError      a status change the lifecycle forbids (HTTP 409/422)
+        └── IntelError           a KEV/EPSS feed cannot be fetched or parsed; nothing changed
 
 Who is at fault decides the branch: the uploaded data (IngestError: fail closed,
 nothing is written) or the request (NotFoundError, TransitionError).
@@ -37,3 +38,7 @@ class NotFoundError(ServerError):
 
 class TransitionError(ServerError):
     """A status change the lifecycle does not allow, or one missing what it requires."""
+
+
+class IntelError(ServerError):
+    """A threat-intelligence feed is unreachable, too large or malformed; nothing was stored."""

@@ -20,7 +20,7 @@ from secloop.core.errors import Error
 from secloop.server.correlate import PeerIndex
 from secloop.server.errors import IngestError
 from secloop.server.ingest import ImportedReport, ImportFormat, ImportLimits, import_report
-from secloop.server.storage import repository
+from secloop.server.storage import prioritise, repository
 from secloop.server.storage.db import SessionFactory, transaction
 from secloop.server.storage.ingest_store import IngestCounts, store_report
 
@@ -72,6 +72,7 @@ def _store(
         scan = repository.get_scan(session, scan_id)
         now = clock()
         counts = store_report(session, scan=scan, report=report, peers=peers, now=now)
+        prioritise.refresh(session, asset_id=scan.asset_id)
         scan.format, scan.tool, scan.tool_version = (
             report.format.value,
             report.tool,

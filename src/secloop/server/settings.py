@@ -41,6 +41,10 @@ class ServerSettings(BaseSettings):
     async_threshold_bytes: int = Field(default=10 * MIB, ge=0)
     max_json_depth: int = Field(default=64, ge=4, le=1000)
     max_findings: int = Field(default=2_000_000, ge=1)
+    # Signs dashboard session cookies. Unset: a random key per process (sessions end when the
+    # server restarts, and several workers behind one address would not share them).
+    session_secret: SecretStr | None = None
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _default_database(self) -> ServerSettings:

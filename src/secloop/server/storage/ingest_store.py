@@ -30,6 +30,7 @@ from secloop.core.finding import Finding
 from secloop.server.correlate import PeerIndex, correlation_keys, fingerprint_key, tool_of
 from secloop.server.ingest.interface import ImportedReport
 from secloop.server.lifecycle import Status, status_after_ingest, status_after_miss
+from secloop.server.priority import cvss_score, first_cve
 from secloop.server.storage.models import (
     KEY_LENGTH,
     NAME_LENGTH,
@@ -175,6 +176,8 @@ class _Batch:
             "package_version": _clip(package.version, 200) if package else None,
             "advisory_id": _clip(detail.advisory_id, 100) if detail else None,
             "fixed_versions": _clip(", ".join(detail.fixed_versions)) if detail else None,
+            "cve_id": first_cve(detail.advisory_id, *detail.aliases) if detail else None,
+            "cvss_score": cvss_score(detail.cvss_vectors) if detail else None,
             "first_seen_at": self.now,
             "last_seen_at": self.now,
             "last_scan_id": self.scan.id,
@@ -338,7 +341,7 @@ class _Writer:
             updates.append({
                 "id": target.id, "status": target.status.value, "severity": target.severity,
                 "suppressed": target.suppressed, "last_seen_at": batch.now,
-                "last_scan_id": batch.scan.id, "updated_at": batch.now,
+                "last_scan_id": batch.scan.id, "updated_at": batch.now, "fixed_at": None,
             })  # fmt: skip
         self._update_rows(FindingRow, updates)
         seen_sources = [
@@ -386,7 +389,10 @@ class _Writer:
                 )
             )
             target.status = new_status
-            updates.append({"id": target.id, "status": new_status.value, "updated_at": batch.now})
+            updates.append({
+                "id": target.id, "status": new_status.value, "updated_at": batch.now,
+                "fixed_at": batch.now,
+            })  # fmt: skip
             batch.counts.fixed += 1
         self._update_rows(FindingRow, updates)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic migrations and the models always agree.
@@ -61,6 +63,12 @@ class ProjectRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # SLA days per severity and for KEV findings; NULL means the default (secloop.server.sla)
+    sla_critical: Mapped[int | None] = mapped_column(Integer, default=None)
+    sla_high: Mapped[int | None] = mapped_column(Integer, default=None)
+    sla_medium: Mapped[int | None] = mapped_column(Integer, default=None)
+    sla_low: Mapped[int | None] = mapped_column(Integer, default=None)
+    sla_kev: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class AssetRow(Base):
@@ -74,6 +82,7 @@ class AssetRow(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     kind: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    exposure: Mapped[str] = mapped_column(String(20), server_default="unknown")
 
 
 class ScanRow(Base):
@@ -112,6 +121,8 @@ class FindingRow(Base):
     __table_args__ = (
         Index("ix_findings_project_status_severity", "project_id", "status", "severity"),
         Index("ix_findings_asset_id", "asset_id"),
+        Index("ix_findings_project_priority", "project_id", "priority_level", "priority_score"),
+        Index("ix_findings_cve_id", "cve_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -137,6 +148,18 @@ class FindingRow(Base):
     risk_owner: Mapped[str | None] = mapped_column(String(200), default=None)
     risk_expires: Mapped[date | None] = mapped_column(Date, default=None)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Prioritisation and SLA (secloop.server.priority, secloop.server.sla), kept current by
+    # secloop.server.storage.prioritise after every ingest, intel update or policy change.
+    cve_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    cvss_score: Mapped[float | None] = mapped_column(Float, default=None)
+    kev: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    epss: Mapped[float | None] = mapped_column(Float, default=None)
+    epss_percentile: Mapped[float | None] = mapped_column(Float, default=None)
+    priority_score: Mapped[int] = mapped_column(Integer, server_default="0")
+    priority_level: Mapped[int] = mapped_column(Integer, server_default="5")
+    priority_reason: Mapped[str] = mapped_column(String(500), server_default="")
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    fixed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class FindingKeyRow(Base):
@@ -211,3 +234,41 @@ class CommentRow(Base):
     user: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     body: Mapped[str] = mapped_column(Text)
+
+
+class KevRow(Base):
+    """One entry of the CISA Known Exploited Vulnerabilities catalogue."""
+
+    __tablename__ = "intel_kev"
+
+    cve_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    date_added: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    vendor: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    ransomware: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EpssRow(Base):
+    """One CVE's EPSS probability and percentile from the daily file."""
+
+    __tablename__ = "intel_epss"
+
+    cve_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    probability: Mapped[float] = mapped_column(Float)
+    percentile: Mapped[float] = mapped_column(Float)
+
+
+class IntelFeedRow(Base):
+    """Where and when a feed was last loaded, and the as-of time it states itself."""
+
+    __tablename__ = "intel_feeds"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(1000))
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    version: Mapped[str] = mapped_column(String(100), default="")
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    entries: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))

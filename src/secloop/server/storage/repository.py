@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, assert_never
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from secloop.core.severity import Severity
 from secloop.server.errors import NotFoundError
 from secloop.server.lifecycle import (
+    ACTIVE,
     RiskAcceptance,
     Status,
     acceptance_expired,
@@ -35,6 +38,29 @@ from secloop.server.storage.models import (
 )
 
 
+class FindingSort(StrEnum):
+    """Orders of the findings list; ties are broken by id so pages are stable."""
+
+    SEVERITY = "severity"
+    PRIORITY = "priority"
+    DUE = "due"
+    NEWEST = "newest"
+
+
+def _order(sort: FindingSort) -> tuple[Any, ...]:
+    match sort:
+        case FindingSort.SEVERITY:
+            return (FindingRow.severity.desc(), FindingRow.id)
+        case FindingSort.PRIORITY:
+            return (FindingRow.priority_level, FindingRow.priority_score.desc(), FindingRow.id)
+        case FindingSort.DUE:
+            return (FindingRow.due_date.is_(None), FindingRow.due_date, FindingRow.id)
+        case FindingSort.NEWEST:
+            return (FindingRow.first_seen_at.desc(), FindingRow.id.desc())
+        case _:
+            assert_never(sort)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FindingFilter:
     project: str | None = None
@@ -43,6 +69,11 @@ class FindingFilter:
     severity: Sequence[Severity] = ()
     kind: str | None = None
     tool: str | None = None
+    priority: Sequence[int] = ()  # levels 1..5 (P1..P5)
+    kev: bool | None = None
+    overdue_on: date | None = None  # only active findings due before this day
+    text: str | None = None
+    sort: FindingSort = FindingSort.SEVERITY
     limit: int = 50
     offset: int = 0
 
@@ -142,8 +173,35 @@ def list_projects(session: Session) -> list[ProjectSummary]:
     ]
 
 
+def _intel_filters(query: Select[Any], flt: FindingFilter) -> Select[Any]:
+    if flt.priority:  # by level, not score range: KEV on the internet is P1 at any score
+        query = query.where(FindingRow.priority_level.in_(list(flt.priority)))
+    if flt.kev is not None:
+        query = query.where(FindingRow.kev.is_(flt.kev))
+    if flt.overdue_on is not None:
+        query = query.where(
+            FindingRow.status.in_([s.value for s in ACTIVE]), FindingRow.due_date < flt.overdue_on
+        )
+    if flt.text:
+        pattern = _like_pattern(flt.text)
+        query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in _TEXT_COLUMNS)))
+    return query
+
+
+def _like_pattern(text: str) -> str:
+    """A substring match where the user's ``%`` and ``_`` are literal characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_TEXT_COLUMNS = (
+    FindingRow.title, FindingRow.rule_id, FindingRow.location, FindingRow.package,
+    FindingRow.cve_id,
+)  # fmt: skip
+
+
 def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[FindingRow]]:
-    """Findings matching the filter, most severe first, with the total for paging."""
+    """Findings matching the filter in the order asked for, with the total for paging."""
     query = select(FindingRow)
     if flt.project is not None:
         query = query.join(ProjectRow, ProjectRow.id == FindingRow.project_id).where(
@@ -162,8 +220,9 @@ def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[Findi
     if flt.tool is not None:
         tools = select(FindingSourceRow.finding_id).where(FindingSourceRow.tool == flt.tool)
         query = query.where(FindingRow.id.in_(tools))
+    query = _intel_filters(query, flt)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(FindingRow.severity.desc(), FindingRow.id).limit(flt.limit)
+    page = query.order_by(*_order(flt.sort)).limit(flt.limit)
     return total, list(session.scalars(page.offset(flt.offset)))
 
 
@@ -211,6 +270,7 @@ def change_status(
     check_transition(old, new, acceptance=acceptance, today=now.date())
     row.status = new.value
     row.updated_at = now
+    row.fixed_at = now if new is Status.FIXED else None  # time-to-fix counts the last fix
     if new is Status.RISK_ACCEPTED and acceptance is not None:
         row.risk_justification = acceptance.justification
         row.risk_owner = acceptance.owner
@@ -251,6 +311,6 @@ def reopen_expired_acceptances(session: Session, today: date, now: datetime) -> 
                 reason=f"risk acceptance expired on {row.risk_expires}",
             )
         )  # fmt: skip
-        row.status, row.updated_at = Status.REOPENED.value, now
+        row.status, row.updated_at, row.fixed_at = Status.REOPENED.value, now, None
         count += 1
     return count

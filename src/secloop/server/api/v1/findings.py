@@ -16,6 +16,7 @@ from secloop.server.api.v1.schemas import (
     FindingPage,
     HistoryEntry,
     OccurrenceOut,
+    PriorityLevel,
     RiskAcceptanceOut,
     SeverityName,
     SourceOut,
@@ -24,9 +25,11 @@ from secloop.server.api.v1.schemas import (
 from secloop.server.errors import TransitionError
 from secloop.server.lifecycle import RiskAcceptance, Status
 from secloop.server.service import utc_now
+from secloop.server.sla import is_overdue
 from secloop.server.storage import repository
 from secloop.server.storage.db import transaction
 from secloop.server.storage.models import FindingRow
+from secloop.server.storage.repository import FindingSort
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 
@@ -60,6 +63,17 @@ def _fields(row: FindingRow) -> dict[str, Any]:
         "fingerprint": row.fingerprint,
         "first_seen_at": row.first_seen_at,
         "last_seen_at": row.last_seen_at,
+        "cve_id": row.cve_id,
+        "cvss_score": row.cvss_score,
+        "kev": row.kev,
+        "epss": row.epss,
+        "epss_percentile": row.epss_percentile,
+        "priority": row.priority_score,
+        "priority_level": f"P{row.priority_level}",
+        "priority_explanation": row.priority_reason,
+        "due_date": row.due_date,
+        "overdue": is_overdue(Status(row.status), row.due_date, utc_now().date()),
+        "fixed_at": row.fixed_at,
     }
 
 
@@ -73,10 +87,21 @@ def list_findings(
     severity: Annotated[list[SeverityName] | None, Query()] = None,
     kind: str | None = None,
     tool: str | None = None,
+    priority: Annotated[list[PriorityLevel] | None, Query()] = None,
+    kev: bool | None = None,
+    overdue: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: FindingSort = FindingSort.SEVERITY,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> FindingPage:
-    """Findings, most severe first; ``status`` and ``severity`` may repeat."""
+    """Findings in ``sort`` order (most severe first by default).
+
+    ``status``, ``severity`` and ``priority`` (P1..P5) may repeat; ``kev=true`` keeps
+    findings whose CVE is in CISA KEV; ``overdue=true`` keeps active findings past
+    their SLA due date; ``q`` matches title, rule, location, package or CVE.
+    """
+    now = utc_now()
     flt = repository.FindingFilter(
         project=project,
         asset=asset,
@@ -84,15 +109,34 @@ def list_findings(
         severity=tuple(Severity[name] for name in severity or ()),
         kind=kind,
         tool=tool.lower() if tool else None,
+        priority=tuple(int(level[1]) for level in priority or ()),
+        kev=kev,
+        overdue_on=now.date() if overdue else None,
+        text=q.strip() if q and q.strip() else None,
+        sort=sort,
         limit=per_page,
         offset=(page - 1) * per_page,
     )
-    now = utc_now()
     with transaction(state.sessions) as session:
         repository.reopen_expired_acceptances(session, now.date(), now)
         total, rows = repository.list_findings(session, flt)
         items = [finding_out(row) for row in rows]
     return FindingPage(total=total, page=page, per_page=per_page, items=items)
+
+
+@router.get("/overdue", response_model=FindingPage)
+def overdue_findings(
+    *,
+    state: State,
+    project: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> FindingPage:
+    """Active findings past their SLA due date, the longest overdue first."""
+    return list_findings(
+        state=state, project=project, overdue=True, sort=FindingSort.DUE, page=page,
+        per_page=per_page,
+    )  # fmt: skip
 
 
 def _detail(state: State, finding_id: int) -> FindingDetail:

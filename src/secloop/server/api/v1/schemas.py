@@ -8,8 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from secloop.server.lifecycle import Status
+from secloop.server.priority import Exposure
 
 SeverityName = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+PriorityLevel = Literal["P1", "P2", "P3", "P4", "P5"]
 
 
 class _In(BaseModel):
@@ -87,6 +89,17 @@ class FindingOut(_Out):
     fingerprint: str
     first_seen_at: datetime
     last_seen_at: datetime
+    cve_id: str | None = None
+    cvss_score: float | None = None
+    kev: bool = False
+    epss: float | None = None
+    epss_percentile: float | None = None
+    priority: int = Field(description="0-100; higher is more urgent")
+    priority_level: PriorityLevel
+    priority_explanation: str
+    due_date: date | None = None
+    overdue: bool = False
+    fixed_at: datetime | None = None
 
 
 class FindingPage(_Out):
@@ -160,3 +173,55 @@ class Health(_Out):
     status: Literal["ok"]
     database: Literal["ok"]
     version: str
+
+
+class SlaDays(_In):
+    """Days allowed to fix, per severity and for KEV findings; null restores the default."""
+
+    critical: int | None = Field(default=None, ge=1, le=3650)
+    high: int | None = Field(default=None, ge=1, le=3650)
+    medium: int | None = Field(default=None, ge=1, le=3650)
+    low: int | None = Field(default=None, ge=1, le=3650)
+    kev: int | None = Field(default=None, ge=1, le=3650)
+
+
+class SlaOut(_Out):
+    critical: int
+    high: int
+    medium: int
+    low: int
+    kev: int
+
+
+class ExposurePatch(_In):
+    exposure: Exposure
+
+
+class AssetOut(_Out):
+    id: int
+    project: str
+    name: str
+    kind: str
+    exposure: Exposure
+    open_findings: int
+
+
+class FixStatsOut(_Out):
+    severity: SeverityName
+    fixed: int
+    mean_days: float
+    median_days: float
+
+
+class ProjectTimeToFix(_Out):
+    project: str
+    by_severity: list[FixStatsOut]
+
+
+class FeedOut(_Out):
+    name: str
+    source: str
+    as_of: datetime | None
+    version: str
+    fetched_at: datetime
+    entries: int
