@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,7 +31,15 @@ from secloop.core.finding import (
 from secloop.core.fingerprint import assign_fingerprints
 from secloop.core.location import KubernetesResource, LayerRef, Location
 from secloop.core.package import Package, PackageLocation
-from secloop.core.result import Coverage, Failed, Scanned, ScanResult, Skipped, SkipReason
+from secloop.core.result import (
+    Coverage,
+    Failed,
+    OperatingSystem,
+    Scanned,
+    ScanResult,
+    Skipped,
+    SkipReason,
+)
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.core.target import Target, TargetKind
@@ -42,6 +51,7 @@ __all__ = [
     "GOLDEN_FILES",
     "SAMPLE_CONTEXT",
     "build_sample_result",
+    "build_sbom_sample_result",
     "main",
     "render_all",
 ]
@@ -53,7 +63,11 @@ GOLDEN_FILES: dict[OutputFormat, str] = {
     OutputFormat.SARIF: "sample.sarif.json",
     OutputFormat.JUNIT: "sample.junit.xml",
     OutputFormat.HTML: "sample.html",
+    OutputFormat.CYCLONEDX: "sample.cdx.json",
+    OutputFormat.SPDX: "sample.spdx.json",
 }
+#: SBOM formats describe the inventory, so their sample also has packages and an OS.
+_SBOM_FORMATS = frozenset({OutputFormat.CYCLONEDX, OutputFormat.SPDX})
 SAMPLE_CONTEXT = ReportContext(fail_on=Severity.HIGH, color=False, width=120)
 
 _STARTED = datetime(2025, 1, 15, 9, 30, 0, tzinfo=UTC)
@@ -413,11 +427,28 @@ def build_sample_result() -> ScanResult:
     )
 
 
+def build_sbom_sample_result() -> ScanResult:
+    """The sample with an inventory: the findings' packages, one more, and the OS."""
+    sample = build_sample_result()
+    found = tuple(f.package for f in sample.findings if f.package is not None)
+    extra = Package.create(
+        name="github.com/gorilla/mux",
+        version="v1.8.0",
+        ecosystem="Go",
+        locations=(PackageLocation(path="go.mod"), PackageLocation(path="tools/go.mod")),
+    )
+    system = OperatingSystem(family="debian", name="Debian GNU/Linux 12 (bookworm)", version="12")
+    return replace(sample, packages=(*found, extra), operating_system=system)
+
+
 def render_all(result: ScanResult | None = None) -> dict[str, str]:
     """File name -> rendered text, for every format (the tests compare these in memory)."""
     sample = result if result is not None else build_sample_result()
+    sbom_sample = result if result is not None else build_sbom_sample_result()
     return {
-        name: formatter_for(fmt).render(sample, SAMPLE_CONTEXT)
+        name: formatter_for(fmt).render(
+            sbom_sample if fmt in _SBOM_FORMATS else sample, SAMPLE_CONTEXT
+        )
         for fmt, name in GOLDEN_FILES.items()
     }
 

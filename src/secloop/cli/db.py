@@ -1,6 +1,7 @@
 """``secloop db``: manage the local vulnerability database.
 
-``db import PATH`` builds the database from a directory or zip of OSV JSON / PyPA
+``db update`` downloads OSV records from a bucket-layout mirror; ``db import PATH``
+builds the database from a directory or zip of OSV JSON / PyPA
 YAML records; ``db status`` says where it is, how many records it holds and how old
 they are. The database path is ``--db``, else ``$SECLOOP_DB``, else the user cache.
 Heavy modules are imported inside the commands so ``import secloop.cli`` stays light.
@@ -78,3 +79,52 @@ def status_command(db_path: Path | None, fmt: str) -> None:
         click.echo(f"{key:<11} {document[key]}")
     for ecosystem, count in sorted(status.ecosystems.items()):
         click.echo(f"  {ecosystem:<20} {count}")
+
+
+@db_group.command("update")
+@_DB_OPTION
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="OSV bucket-layout mirror.  [default: $SECLOOP_DB_URL, else the public OSV bucket]",
+)
+@click.option(
+    "--ecosystem",
+    "ecosystems",
+    multiple=True,
+    metavar="NAME",
+    help="OSV ecosystem to download (repeatable).  "
+    "[default: PyPI, npm, Go, crates.io, RubyGems, Packagist, Maven, NuGet]",
+)
+@click.option("--full", is_flag=True, help="Download every all.zip even if an update would do.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def update_command(
+    db_path: Path | None, base_url: str | None, ecosystems: tuple[str, ...], full: bool, quiet: bool
+) -> None:
+    """Download OSV records (per-ecosystem all.zip, then only what changed) and rebuild.
+
+    This is the one command that uses the network. Downloads are size- and
+    time-bounded and verified; the database is replaced only when all succeeded.
+    """
+    from secloop.vulndb.update import DEFAULT_ECOSYSTEMS, base_url_from, update_database
+
+    outcome = update_database(
+        db_path,
+        base_url=base_url_from(base_url),
+        ecosystems=ecosystems or DEFAULT_ECOSYSTEMS,
+        force_full=full,
+    )
+    for problem in outcome.problems:
+        click.echo(f"skipped: {problem}", err=True)
+    if quiet:
+        return
+    modes = ", ".join(f"{e}: {m}" for e, m in outcome.modes.items())
+    if outcome.report is None:
+        click.echo(f"database unchanged ({modes}; {outcome.requests} requests)")
+        return
+    as_of = outcome.report.as_of.isoformat() if outcome.report.as_of else "unknown"
+    click.echo(
+        f"updated {outcome.report.path}: {outcome.report.advisories} advisories as of {as_of} "
+        f"({modes}; {outcome.changed} records, {outcome.downloaded_bytes} bytes in "
+        f"{outcome.requests} requests, {outcome.seconds:.2f}s)"
+    )

@@ -13,6 +13,10 @@ def _split(value: object) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in str(value).split(",") if part.strip())
 
 
+def _only(value: object) -> tuple[str, ...] | None:
+    return tuple(str(v) for v in value) if isinstance(value, tuple | list) else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanOptions:
     path: Path
@@ -25,6 +29,9 @@ class ScanOptions:
     ignore_unfixed: bool | None = None
     baseline: Path | None = None
     ignore_file: Path | None = None
+    vex: Path | None = None
+    only: tuple[str, ...] | None = None  # several PATHs: keep just these under ``path``
+    changed_since: str | None = None
     exclude: tuple[str, ...] = ()
     no_gitignore: bool | None = None
     max_file_size: int | None = None
@@ -67,6 +74,9 @@ class ScanOptions:
             ignore_unfixed=flag("ignore_unfixed"),
             baseline=path_or_none("baseline"),
             ignore_file=path_or_none("ignore_file"),
+            vex=path_or_none("vex"),
+            only=_only(raw.get("only")),
+            changed_since=text("changed_since"),
             exclude=tuple(str(e) for e in exclude) if isinstance(exclude, tuple | list) else (),
             no_gitignore=flag("no_gitignore"),
             max_file_size=integer("max_file_size"),

@@ -28,6 +28,7 @@ from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
 from secloop.policy.gate import evaluate_gate, require_coverage
 from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
+from secloop.policy.vex import load_vex
 from secloop.scan.engine import ProgressSink, ScanRequest, run_scan
 from secloop.scan.interface import ScanLimits
 from secloop.scan.registry import default_registry
@@ -93,7 +94,8 @@ def resolve(options: ScanOptions, settings: Settings) -> Effective:
         ignore_unfixed=_pick(options.ignore_unfixed, settings.ignore_unfixed, False),
         excludes=(*settings.exclude, *options.exclude),
         use_gitignore=not no_gitignore if no_gitignore else _pick(None, settings.gitignore, True),
-        allow_empty=_pick(options.allow_empty, settings.allow_empty, False),
+        # A file selection that matches no scanner (a commit of docs only) is not a failure.
+        allow_empty=_pick(options.allow_empty, settings.allow_empty, _selects_files(options)),
         limits=ScanLimits(max_file_bytes=max_bytes),
         ignore_file=_ignore_file_path(options, settings),
     )
@@ -163,13 +165,43 @@ def _upload(
 ScanFunction = Callable[[Effective, ProgressSink | None], ScanResult]
 
 
+def _selects_files(options: ScanOptions) -> bool:
+    return options.only is not None or options.changed_since is not None
+
+
+def _selection_excludes(options: ScanOptions) -> tuple[str, ...]:
+    """Exclude-all-but patterns for several PATHs and ``--changed-since`` (both: the
+    files in both selections)."""
+    from secloop.scan.selection import changed_files, only_patterns
+
+    if not _selects_files(options):
+        return ()
+    wanted: set[str] | None = None if options.only is None else set(options.only)
+    if options.changed_since is not None:
+        changed = set(changed_files(options.path, options.changed_since))
+        wanted = changed if wanted is None else _within(changed, wanted)
+    return only_patterns(wanted or ())
+
+
+def _within(changed: set[str], selected: set[str]) -> set[str]:
+    dirs = tuple(s for s in selected if s.endswith("/"))
+    return {c for c in changed if c in selected or c.startswith(dirs)}
+
+
 def _path_scan(options: ScanOptions) -> ScanFunction:
+    from secloop.scan.sbom import is_sbom_file, scan_sbom
+
+    if is_sbom_file(options.path):  # `secloop scan bom.json`: the SBOM's packages
+        return lambda effective, progress: scan_sbom(
+            options.path, default_registry().select_scanners(effective.scanners), progress=progress
+        )
+
     def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
         request = ScanRequest(
             spec=str(options.path),
             scanners=effective.scanners,
             limits=effective.limits,
-            excludes=effective.excludes,
+            excludes=(*_selection_excludes(options), *effective.excludes),
             use_gitignore=effective.use_gitignore,
         )
         return run_scan(request, default_registry(), progress=progress)
@@ -198,6 +230,7 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
             ignore_file=ignore,
             baseline=baseline,
             today=datetime.now(UTC).date(),
+            vex=load_vex(options.vex) if options.vex else None,
         ),
     )
     context = ReportContext(

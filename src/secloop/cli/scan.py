@@ -8,12 +8,18 @@ import click
 
 from secloop.cli.options import ScanOptions
 
-FORMAT_CHOICES = ("table", "json", "sarif", "junit", "html")
+FORMAT_CHOICES = (
+    *("table", "json", "sarif", "junit", "html", "cyclonedx", "spdx"),
+    *("gitlab-sast", "gitlab-secret-detection", "gitlab-dependency-scanning"),
+    *("gitlab-container-scanning", "codequality"),
+)
 SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
 @click.command("scan")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument(
+    "paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
 @click.option(
     "--scanners",
     metavar="LIST",
@@ -64,6 +70,16 @@ SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
     help="Suppressions file.  [default: .secloopignore.yaml in PATH, else here]",
 )
 @click.option(
+    "--vex",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="CycloneDX VEX or OpenVEX file: suppress what it says does not affect you.",
+)
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Scan only files changed since git REF (committed, staged, modified or untracked).",
+)
+@click.option(
     "--exclude",
     multiple=True,
     metavar="GLOB",
@@ -99,8 +115,11 @@ SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 @click.option("--project", metavar="NAME", help="Server project for --upload.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no warnings.")
 @click.option("--debug", is_flag=True, help="Verbose logs and tracebacks.")
-def scan_command(path: Path, **options: object) -> int:
-    """Scan PATH (a directory or a file) and report what is found.
+def scan_command(paths: tuple[Path, ...], **options: object) -> int:
+    """Scan PATH (a directory, a file, or a CycloneDX / SPDX JSON SBOM) and report.
+
+    Several PATHs (the files a commit hook passes) are scanned together, as a
+    selection of their common directory.
 
     \b
     Exit codes:
@@ -110,5 +129,7 @@ def scan_command(path: Path, **options: object) -> int:
       3  tool failure, or nothing could be scanned (see --allow-empty)
     """
     from secloop.cli.run import run_scan_command
+    from secloop.scan.selection import scan_root
 
-    return run_scan_command(ScanOptions.from_click(path, options))
+    root, only = scan_root(paths)  # several PATHs (a commit hook's files): one scan
+    return run_scan_command(ScanOptions.from_click(root, {**options, "only": only}))

@@ -28,6 +28,13 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     JUNIT = "junit"
     HTML = "html"
+    CYCLONEDX = "cyclonedx"
+    SPDX = "spdx"
+    GITLAB_SAST = "gitlab-sast"
+    GITLAB_SECRET_DETECTION = "gitlab-secret-detection"  # noqa: S105 - a format name
+    GITLAB_DEPENDENCY_SCANNING = "gitlab-dependency-scanning"
+    GITLAB_CONTAINER_SCANNING = "gitlab-container-scanning"
+    CODEQUALITY = "codequality"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

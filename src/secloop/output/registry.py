@@ -15,7 +15,7 @@ from secloop.output.interface import Formatter, OutputFormat
 __all__ = ["formatter_for"]
 
 
-def formatter_for(fmt: OutputFormat) -> Formatter:
+def formatter_for(fmt: OutputFormat) -> Formatter:  # noqa: PLR0911 - one return per format
     """A fresh formatter for ``fmt``; formatters are stateless, so none is cached."""
     match fmt:
         case OutputFormat.TABLE:
@@ -38,5 +38,26 @@ def formatter_for(fmt: OutputFormat) -> Formatter:
             from secloop.output.html import HtmlFormatter
 
             return HtmlFormatter()
+        case OutputFormat.CYCLONEDX:
+            from secloop.output.cyclonedx import CycloneDxFormatter
+
+            return CycloneDxFormatter()
+        case OutputFormat.SPDX:
+            from secloop.output.spdx import SpdxFormatter
+
+            return SpdxFormatter()
+        case (
+            OutputFormat.GITLAB_SAST
+            | OutputFormat.GITLAB_SECRET_DETECTION
+            | OutputFormat.GITLAB_DEPENDENCY_SCANNING
+            | OutputFormat.GITLAB_CONTAINER_SCANNING
+        ):
+            from secloop.output.gitlab import FORMATTERS
+
+            return FORMATTERS[fmt]()
+        case OutputFormat.CODEQUALITY:
+            from secloop.output.codequality import CodeQualityFormatter
+
+            return CodeQualityFormatter()
         case _:
             assert_never(fmt)

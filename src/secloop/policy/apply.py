@@ -1,7 +1,10 @@
 """Apply every policy step to a finished scan, in a fixed order:
 
+0. peer-tool findings (Bandit, Semgrep) that repeat secloop's own are merged into them
+   (:mod:`secloop.policy.dedupe`), before anything else sees them;
 1. filters remove what the user asked not to see (``--severity``, ``--ignore-unfixed``);
 2. the ignore file marks suppressed findings (inline ones were marked during the scan);
+   then VEX statements (``--vex``) mark what they declare not affecting the product;
 3. the baseline marks each remaining finding new or unchanged.
 
 Suppressed and unchanged findings stay in the result (JSON and SARIF show them,
@@ -17,8 +20,10 @@ from datetime import date
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.policy.baseline import baseline_fingerprints, mark_baseline
+from secloop.policy.dedupe import dedupe_peer_findings
 from secloop.policy.filters import drop_unfixed, keep_severities
 from secloop.policy.suppressions import IgnoreFile, apply_ignore_file
+from secloop.policy.vex import VexDocument, apply_vex
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,10 +33,11 @@ class PolicySettings:
     ignore_file: IgnoreFile | None = None
     baseline: ScanResult | None = None
     today: date
+    vex: VexDocument | None = None
 
 
 def apply_policy(result: ScanResult, settings: PolicySettings) -> ScanResult:
-    findings = list(result.findings)
+    findings = dedupe_peer_findings(result.findings, result.rules)
     warnings = list(result.warnings)
     if settings.severities is not None:
         findings = keep_severities(findings, settings.severities)
@@ -40,6 +46,8 @@ def apply_policy(result: ScanResult, settings: PolicySettings) -> ScanResult:
     if settings.ignore_file is not None:
         findings, expired = apply_ignore_file(findings, settings.ignore_file, today=settings.today)
         warnings.extend(expired)
+    if settings.vex is not None:
+        findings = apply_vex(findings, settings.vex)
     if settings.baseline is not None:
         findings = mark_baseline(findings, baseline_fingerprints(settings.baseline))
     fired = {f.rule_id for f in findings}

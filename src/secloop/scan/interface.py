@@ -195,6 +195,10 @@ class Scanner(ABC):
     name: str
     kind: FindingKind
     text_only: bool = True
+    #: False for opt-in scanners (third-party adapters such as Bandit and Semgrep): they
+    #: run only when named in ``--scanners`` or the configuration, never by default nor
+    #: through a kind such as ``sast``, so installing a tool never changes a scan silently.
+    default_enabled: bool = True
 
     @abstractmethod
     def rules(self) -> Sequence[Rule]:

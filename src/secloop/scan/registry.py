@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from secloop.core.errors import UsageError
 from secloop.core.finding import FindingKind
 from secloop.scan.artifact.fs import FilesystemOpener
+from secloop.scan.code.adapters import BanditScanner, SemgrepScanner
 from secloop.scan.code.python.scanner import PythonCodeScanner
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
 from secloop.scan.inventory import language_analyzers
@@ -44,9 +45,10 @@ class Registry:
         return sorted(names)
 
     def select_scanners(self, requested: Sequence[str] | None) -> tuple[Scanner, ...]:
-        """The scanners named by ``requested`` (all when None); unknown names are usage errors."""
+        """The scanners named by ``requested`` (every default-enabled one when None);
+        unknown names are usage errors. Opt-in scanners are chosen only by their name."""
         if requested is None:
-            return self.scanners
+            return tuple(s for s in self.scanners if s.default_enabled)
         wanted: list[Scanner] = []
         for token in requested:
             matched = self._match(token.strip().lower())
@@ -60,7 +62,9 @@ class Registry:
         kind = KIND_ALIASES.get(token)
         if kind is None and token in {k.value for k in FindingKind}:
             kind = FindingKind(token)
-        return [s for s in self.scanners if s.name == token or s.kind == kind]
+        return [
+            s for s in self.scanners if s.name == token or (s.kind == kind and s.default_enabled)
+        ]
 
 
 def default_registry() -> Registry:
@@ -75,5 +79,7 @@ def default_registry() -> Registry:
             ComposeScanner(),
             VulnerabilityScanner(),
             PythonCodeScanner(),
+            BanditScanner(),  # opt-in: --scanners bandit
+            SemgrepScanner(),  # opt-in: --scanners semgrep
         ),
     )

@@ -55,7 +55,7 @@ def test_find_config_prefers_secloop_yaml_and_ignores_unrelated_pyproject(tmp_pa
         ("fail-on: HIGH\n", "unknown key 'fail-on'; valid keys: scanners, severity, fail_on"),
         ("fail_on: severe\n", "fail_on: .*unknown severity 'severe'"),
         ("severity: [HIGH, bad]\n", "unknown severity 'bad'"),
-        ("format: xml\n", "format: Input should be 'table', 'json', 'sarif', 'junit' or 'html'"),
+        ("format: xml\n", "format: Input should be 'table', 'json', 'sarif', 'junit', "),
         ("exit_code: 300\n", "exit_code"),
         ("- just\n- a list\n", "expected a mapping"),
         ("fail_on: [\n", "invalid YAML at line 2"),

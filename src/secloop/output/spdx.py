@@ -1,0 +1,158 @@
+"""SPDX 2.3 JSON: the scan's inventory as an SBOM.
+
+Hand-written rather than built with ``spdx-tools``: that library pulls in rdflib,
+beartype, ply, uritools, xmltodict and more for the one JSON shape we write, and the
+document here is small and fully covered by tests of the specification's required
+fields (SPDX 2.3 clauses 6 and 7) and relationships.
+
+Shape: the document DESCRIBES one package for the scanned target, which CONTAINS
+one package per purl (and one for the operating system, if known). Where a package
+was found (file, image layer) is kept as ``OTHER`` annotations, as SPDX 2.3 has no
+free-form properties; vulnerabilities found in a package become ``SECURITY`` /
+``advisory`` external references. Determinism as for CycloneDX: the namespace
+derives from :func:`~secloop.output.cyclonedx.sbom_serial` and times from
+``finished_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from secloop.core.finding import Finding, FindingKind
+from secloop.core.package import Package
+from secloop.core.result import OperatingSystem, ScanResult
+from secloop.core.target import Target, TargetKind
+from secloop.output.cyclonedx import sbom_serial, timestamp, unique_packages
+from secloop.output.interface import Formatter, OutputFormat, ReportContext
+
+__all__ = ["DOCUMENT_ID", "TARGET_ID", "SpdxFormatter", "spdx_id_for"]
+
+DOCUMENT_ID = "SPDXRef-DOCUMENT"
+TARGET_ID = "SPDXRef-Target"
+_NOASSERTION = "NOASSERTION"
+_NAMESPACE_BASE = "https://secloop.dev/spdxdocs/"
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_CONTAINERS = {TargetKind.IMAGE_ARCHIVE, TargetKind.OCI_LAYOUT, TargetKind.REGISTRY_IMAGE}
+
+
+def spdx_id_for(purl: str) -> str:
+    """A stable SPDX identifier (``SPDXRef-[A-Za-z0-9.-]+``) for a purl."""
+    return "SPDXRef-Package-" + hashlib.sha256(purl.encode("utf-8")).hexdigest()[:16]
+
+
+class SpdxFormatter(Formatter):
+    format = OutputFormat.SPDX
+
+    def render(self, result: ScanResult, context: ReportContext) -> str:
+        return json.dumps(spdx_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def spdx_document(result: ScanResult) -> dict[str, Any]:
+    """The whole SPDX 2.3 document as JSON-ready data."""
+    created = timestamp(result.finished_at)  # SPDX wants YYYY-MM-DDThh:mm:ssZ
+    tool = f"Tool: secloop-{result.tool_version}"
+    advisories = _advisories_by_purl(result.findings)
+    packages = [_target_package(result.target)]
+    relationships = [_relationship(DOCUMENT_ID, "DESCRIBES", TARGET_ID)]
+    for package in unique_packages(result.packages):
+        packages.append(_package(package, advisories.get(package.purl, ()), tool, created))
+        relationships.append(_relationship(TARGET_ID, "CONTAINS", spdx_id_for(package.purl)))
+    if result.operating_system is not None:
+        packages.append(_os_package(result.operating_system))
+        relationships.append(_relationship(TARGET_ID, "CONTAINS", "SPDXRef-OperatingSystem"))
+    safe_name = _UNSAFE.sub("-", result.target.name).strip("-") or "target"
+    return {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": DOCUMENT_ID,
+        "name": result.target.name,
+        "documentNamespace": f"{_NAMESPACE_BASE}{safe_name}-{sbom_serial(result)}",
+        "creationInfo": {"created": created, "creators": [tool]},
+        "packages": packages,
+        "relationships": relationships,
+    }
+
+
+def _relationship(element: str, kind: str, related: str) -> dict[str, str]:
+    return {"spdxElementId": element, "relationshipType": kind, "relatedSpdxElement": related}
+
+
+def _unasserted(fields: dict[str, Any]) -> dict[str, Any]:
+    """Fields SPDX requires of a package that a scan cannot know, said as NOASSERTION."""
+    return {
+        **fields,
+        "downloadLocation": _NOASSERTION,
+        "filesAnalyzed": False,
+        "licenseConcluded": _NOASSERTION,
+        "licenseDeclared": _NOASSERTION,
+        "copyrightText": _NOASSERTION,
+    }
+
+
+def _target_package(target: Target) -> dict[str, Any]:
+    purpose = "CONTAINER" if target.kind in _CONTAINERS else "APPLICATION"
+    fields: dict[str, Any] = {"name": target.name, "SPDXID": TARGET_ID}
+    if target.digest:
+        fields["versionInfo"] = target.digest
+    fields["primaryPackagePurpose"] = purpose
+    return _unasserted(fields)
+
+
+def _package(
+    package: Package, advisories: Iterable[str], tool: str, created: str
+) -> dict[str, Any]:
+    refs = [
+        {
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": package.purl,
+        }
+    ]
+    refs += [
+        {
+            "referenceCategory": "SECURITY",
+            "referenceType": "advisory",
+            "referenceLocator": f"https://osv.dev/vulnerability/{advisory}",
+        }
+        for advisory in sorted(set(advisories))
+    ]
+    fields: dict[str, Any] = {"name": package.name, "SPDXID": spdx_id_for(package.purl)}
+    if package.version:
+        fields["versionInfo"] = package.version
+    fields["primaryPackagePurpose"] = "LIBRARY"
+    document = _unasserted(fields)
+    document["externalRefs"] = refs
+    annotations = [f"secloop:ecosystem={package.ecosystem}"]
+    for location in package.locations:
+        annotations.append(f"secloop:path={location.path}")
+        if location.layer is not None:
+            annotations.append(f"secloop:layer_diff_id={location.layer.diff_id}")
+    document["annotations"] = [
+        {"annotator": tool, "annotationDate": created, "annotationType": "OTHER", "comment": text}
+        for text in annotations
+    ]
+    return document
+
+
+def _os_package(system: OperatingSystem) -> dict[str, Any]:
+    return _unasserted(
+        {
+            "name": system.family,
+            "SPDXID": "SPDXRef-OperatingSystem",
+            "versionInfo": system.version,
+            "description": system.name,
+            "primaryPackagePurpose": "OPERATING-SYSTEM",
+        }
+    )
+
+
+def _advisories_by_purl(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.kind is FindingKind.VULNERABILITY and finding.package and finding.vulnerability:
+            found.setdefault(finding.package.purl, []).append(finding.vulnerability.advisory_id)
+    return found
