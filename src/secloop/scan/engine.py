@@ -131,6 +131,7 @@ def scan_artifact(
     inventory_timer = time.perf_counter()
     for scanner in scanners:
         collected.findings.extend(_run_inventory_scan(scanner, inventory, collected))
+        collected.findings.extend(_run_artifact_scan(scanner, artifact, inventory, collected))
     inventory_seconds = time.perf_counter() - inventory_timer
 
     findings = tuple(assign_fingerprints(collected.findings))
@@ -263,6 +264,23 @@ def _run_inventory_scan(
     except Error as err:
         collected.coverage.append(Failed(path="(inventory)", reason=str(err), by=scanner.name))
     return []
+
+
+def _run_artifact_scan(
+    scanner: Scanner, artifact: Artifact, inventory: Inventory, collected: _Collector
+) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        for item in scanner.scan_artifact(artifact, inventory):
+            if isinstance(item, PartialFailure):
+                collected.coverage.append(
+                    Failed(path="(artifact)", reason=item.reason, by=scanner.name)
+                )
+            else:
+                findings.append(item)
+    except Error as err:
+        collected.coverage.append(Failed(path="(artifact)", reason=str(err), by=scanner.name))
+    return findings
 
 
 def _rules_catalogue(scanners: Sequence[Scanner], findings: Sequence[Finding]) -> dict[str, Rule]:

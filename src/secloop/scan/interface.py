@@ -4,6 +4,7 @@ target --Opener--> Artifact --walk--> FileEntry --read once--> FileContent
     --Analyzer--> Inventory pieces (packages, operating system)
     --Scanner.scan_file--> findings per file
     --Scanner.scan_inventory--> findings over the whole inventory (vulnerabilities)
+    --Scanner.scan_artifact--> findings about the artifact itself (an image's config)
 
 The engine (:mod:`secloop.scan.engine`) imports only this module; each backend lives
 in its own module and is listed in :mod:`secloop.scan.registry`.
@@ -215,4 +216,16 @@ class Scanner(ABC):
 
     def scan_inventory(self, inventory: Inventory) -> Iterable[Finding]:
         """Findings over the whole inventory, after every file was analyzed."""
+        return ()
+
+    def scan_artifact(
+        self, artifact: Artifact, inventory: Inventory
+    ) -> Iterable[Finding | PartialFailure]:
+        """Findings about the artifact as a whole, once per scan after the walk.
+
+        The one hook for what no file holds: an image's configuration and history,
+        or image layers the merged view hides. Scanners that need it check the
+        artifact's type and return nothing for others; reads go through the
+        artifact, so its limits still apply.
+        """
         return ()

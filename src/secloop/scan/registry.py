@@ -10,8 +10,10 @@ from secloop.core.finding import FindingKind
 from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.code.adapters import BanditScanner, SemgrepScanner
 from secloop.scan.code.python.scanner import PythonCodeScanner
+from secloop.scan.image_checks import DeletedLayerSecretsScanner, ImageConfigScanner
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
 from secloop.scan.inventory import language_analyzers
+from secloop.scan.inventory.binaries import binary_analyzers
 from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, KubernetesScanner
 from secloop.scan.secrets import SecretsScanner
 from secloop.scan.vuln import VulnerabilityScanner
@@ -71,12 +73,14 @@ def default_registry() -> Registry:
     """Every plugin shipped with secloop, in evaluation order."""
     return Registry(
         openers=(FilesystemOpener(),),
-        analyzers=language_analyzers(),
+        analyzers=(*language_analyzers(), *binary_analyzers()),
         scanners=(
             SecretsScanner(),
+            DeletedLayerSecretsScanner(),  # image layers only
             KubernetesScanner(),
             DockerfileScanner(),
             ComposeScanner(),
+            ImageConfigScanner(),  # images only
             VulnerabilityScanner(),
             PythonCodeScanner(),
             BanditScanner(),  # opt-in: --scanners bandit

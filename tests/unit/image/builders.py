@@ -91,14 +91,30 @@ class Image:
     env: Sequence[str] = ()
     arch: str = "amd64"
     blobs: dict[str, bytes] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    exposed_ports: Sequence[str] = ()
+    healthcheck: Sequence[str] | None = None
+    #: Extra history entries without a layer (``ENV``, ``ARG`` ...), appended last.
+    empty_history: Sequence[str] = ()
+
+    def runtime(self) -> dict[str, object]:
+        runtime: dict[str, object] = {"User": self.user, "Env": list(self.env)}
+        if self.labels:
+            runtime["Labels"] = dict(self.labels)
+        if self.exposed_ports:
+            runtime["ExposedPorts"] = {port: {} for port in self.exposed_ports}
+        if self.healthcheck is not None:
+            runtime["Healthcheck"] = {"Test": list(self.healthcheck)}
+        return runtime
 
     def config(self) -> bytes:
         history: list[dict[str, object]] = [{"created_by": x.created_by} for x in self.layers]
         history.insert(0, {"created_by": "LABEL a=b", "empty_layer": True})
+        history += [{"created_by": text, "empty_layer": True} for text in self.empty_history]
         document = {
             "architecture": self.arch,
             "os": "linux",
-            "config": {"User": self.user, "Env": list(self.env)},
+            "config": self.runtime(),
             "rootfs": {"type": "layers", "diff_ids": [sha256(x.tar) for x in self.layers]},
             "history": history,
         }

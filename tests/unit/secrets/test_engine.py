@@ -131,3 +131,20 @@ def test_rule_runs_in_bounded_time_on_adversarial_input(rule: object) -> None:
         started = time.perf_counter()
         engine.scan(text)
         assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "      secret_detection: gl-secret-detection-report.json",
+        'API_KEY_FILE = "/run/secrets/api.key"',
+        "token_path: config/token.yaml",
+    ],
+)
+def test_file_names_are_references_not_secrets(line: str) -> None:
+    from secloop.scan.secrets.filters import looks_like_reference
+
+    value = line.rsplit(maxsplit=1)[-1].strip('"')
+    assert looks_like_reference(value)
+    findings = default_engine().scan(line + "\n", path="ci.yml")
+    assert not [f for f in findings if f.rule_id.startswith("SECRET-GENERIC")]

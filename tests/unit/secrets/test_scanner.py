@@ -61,4 +61,6 @@ def test_rules_and_identity() -> None:
 
 def test_registered_in_default_registry() -> None:
     registry = default_registry()
-    assert [s.name for s in registry.select_scanners(["secrets"])] == ["secret"]
+    # the files of the merged view, and (in images) the files a later layer deleted
+    assert [s.name for s in registry.select_scanners(["secrets"])] == ["secret", "secret-deleted"]
+    assert [s.name for s in registry.select_scanners(["secret"])] == ["secret", "secret-deleted"]

@@ -68,9 +68,18 @@ def is_placeholder(value: str) -> bool:
     return any(seq in lowered for seq in _SEQUENCES)
 
 
+#: A file name or path: a report, a key file, a mounted secret's path, not its content.
+_FILE_NAME = re.compile(
+    r"^[\w./~-]*[\w-]\.(?:json|ya?ml|toml|ini|cfg|conf|txt|xml|csv|pem|crt|key|p12|pfx|jks"
+    r"|env|sh|py|js|ts|log|html|sarif|sqlite|db)$",
+    re.IGNORECASE,
+)
+
+
 def looks_like_reference(value: str) -> bool:
-    """True when the value points at a secret instead of being one (``$VAR``, ``os.environ``)."""
-    return _REFERENCE.match(value) is not None
+    """True when the value points at a secret instead of being one (``$VAR``, ``os.environ``,
+    a file name such as ``gl-secret-detection-report.json`` or ``/run/secrets/db.key``)."""
+    return _REFERENCE.match(value) is not None or _FILE_NAME.match(value) is not None
 
 
 def has_character_classes(value: str, *, minimum: int) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import pathspec
 
@@ -20,7 +21,9 @@ from secloop.core.result import Skipped, SkipReason
 from secloop.core.target import Target
 from secloop.scan.artifact.image.indexer import IndexedImage, index_image, layer_display
 from secloop.scan.artifact.image.interface import (
+    ImageConfig,
     ImageLimits,
+    ImageOrigin,
     ImageSource,
     LayerBlob,
     ResolvedImage,
@@ -29,11 +32,21 @@ from secloop.scan.artifact.image.layers import Kind, location_key, normalise_nam
 from secloop.scan.artifact.image.tarstream import CORRUPT_ERRORS, LayerStream, open_layer
 from secloop.scan.interface import Artifact, FileEntry, ScanError, ScanLimits
 
-__all__ = ["CAPTURED_PATHS", "ImageArtifact"]
+__all__ = ["CAPTURED_PATHS", "DeletedFile", "ImageArtifact"]
 
 #: Small files kept from the first pass, so OS detection needs no extra layer read.
 CAPTURED_PATHS = frozenset({"etc/os-release", "usr/lib/os-release"})
 _MAX_DEPTH = 256
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeletedFile:
+    """A regular file a later layer deleted or replaced: absent from the merged view,
+    still readable by anyone who pulls the image. ``entry.layer`` added it."""
+
+    entry: FileEntry
+    deleted_in: LayerRef
+    offset: int  # of its bytes in the decompressed tar of ``entry.layer``
 
 
 class ImageArtifact(Artifact):
@@ -71,6 +84,15 @@ class ImageArtifact(Artifact):
     @property
     def layers(self) -> tuple[LayerRef, ...]:
         return self._view.layers
+
+    @property
+    def config(self) -> ImageConfig:
+        """The parsed image configuration (user, env, labels, history, ports)."""
+        return self.image.config
+
+    @property
+    def origin(self) -> ImageOrigin:
+        return self._source.origin
 
     def __enter__(self) -> ImageArtifact:
         return self
@@ -206,3 +228,56 @@ class ImageArtifact(Artifact):
                 return stream.read_at(offset, size)
         except CORRUPT_ERRORS as err:
             raise ScanError(f"{path}: cannot read from {what} ({err})") from None
+
+    # -- deleted files ----------------------------------------------------------------
+
+    def deleted_files(self) -> list[DeletedFile]:
+        """Files hidden by a later layer, by layer and position, so that one forward
+        read of each layer serves them all (:meth:`read_deleted`)."""
+        view = self._view
+        found = [
+            DeletedFile(
+                entry=FileEntry(
+                    path=path, size=view.size[record], layer=view.layers[view.data_layer[record]]
+                ),
+                deleted_in=view.layers[hidden_by],
+                offset=view.data_offset[record],
+            )
+            for record, (path, hidden_by) in view.deleted.items()
+        ]
+        found.sort(key=lambda d: (d.entry.layer.index if d.entry.layer else 0, d.offset))
+        return found
+
+    def read_deleted(
+        self, files: Sequence[DeletedFile]
+    ) -> Iterator[tuple[DeletedFile, bytes | str]]:
+        """Each file's bytes, or why they could not be read. ``files`` must be in the
+        order :meth:`deleted_files` gives; files over ``max_file_bytes`` are refused."""
+        by_layer: dict[int, list[DeletedFile]] = {}
+        for item in files:
+            if item.entry.layer is not None:
+                by_layer.setdefault(item.entry.layer.index, []).append(item)
+        for index, items in by_layer.items():
+            yield from self._read_layer_files(index, items)
+
+    def _read_layer_files(
+        self, index: int, items: list[DeletedFile]
+    ) -> Iterator[tuple[DeletedFile, bytes | str]]:
+        layer = self.image.layers[index]
+        what = f"{self.target.name} {layer_display(layer)}"
+        limit = self._image_limits.max_layer_bytes
+        done = 0
+        try:
+            with open_layer(self._source, layer, limit=limit, what=what, tar=False) as stream:
+                for item in items:
+                    size = item.entry.size
+                    if size > self._limits.max_file_bytes:
+                        reason = f"{size} bytes, limit {self._limits.max_file_bytes}"
+                        done += 1
+                        yield item, reason
+                        continue
+                    data = stream.read_at(item.offset, size)
+                    done += 1
+                    yield item, data
+        except CORRUPT_ERRORS as err:
+            yield from ((rest, f"cannot read from {what} ({err})") for rest in items[done:])

@@ -133,7 +133,10 @@ def index_image(
         raise ImageLimitError(f"{source.target.name}: more than {limits.max_layers} layers")
     indexed = IndexedImage(
         view=MergedView(
-            layer_refs(image), max_entries=limits.max_entries, max_hops=limits.max_link_hops
+            layer_refs(image),
+            max_entries=limits.max_entries,
+            max_hops=limits.max_link_hops,
+            max_deleted=limits.max_deleted_files,
         )
     )
     for layer in image.layers:
@@ -146,4 +149,11 @@ def index_image(
             detail = f"layer not fully read ({type(err).__name__}: {err}); the rest is not scanned"
             indexed.failed_layers[layer.index] = detail
             indexed.view.report(layer_display(layer), reason, detail)
+    overflow = indexed.view.deleted_overflow
+    if overflow:
+        detail = (
+            f"{overflow} more files deleted or replaced by later layers than the limit of "
+            f"{limits.max_deleted_files}: not scanned for secrets"
+        )
+        indexed.view.report("(deleted files)", SkipReason.LIMIT_REACHED, detail)
     return indexed

@@ -37,6 +37,7 @@ __all__ = [
     "ImageError",
     "ImageLimitError",
     "ImageLimits",
+    "ImageOrigin",
     "ImageSource",
     "LayerBlob",
     "Platform",
@@ -81,6 +82,9 @@ class ImageLimits:
     max_entries: int = 4_000_000  # tar entries across the whole image
     max_link_hops: int = 40  # as Linux's MAXSYMLINKS
     max_index_depth: int = 4  # nested image indexes
+    #: Files a later layer deleted or replaced, remembered for the secrets scan of
+    #: lower layers; past it the rest is reported as not scanned.
+    max_deleted_files: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,20 @@ class ImageConfig:
     user: str | None = None
     env: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
+    exposed_ports: tuple[str, ...] = ()  # "22/tcp", as in config.ExposedPorts
+    #: ``Healthcheck.Test`` (``("CMD", "curl", ...)``); None when the config has none.
+    healthcheck: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageOrigin:
+    """How the image was obtained, for checks of the pull itself: the reference the
+    user gave (registry images only), whether it named a digest, and whether the
+    registry was reached over plain HTTP."""
+
+    reference: str | None = None
+    pinned_by_digest: bool = False
+    plain_http: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +186,11 @@ class ImageSource(ABC):
     def open_blob(self, layer: LayerBlob) -> BufferedReader:
         """The layer's raw bytes; a stream that raises DigestMismatchError at its end
         when they are not what ``layer.descriptor`` names."""
+
+    @property
+    def origin(self) -> ImageOrigin:
+        """Local sources have no pull to check; the registry source overrides this."""
+        return ImageOrigin()
 
     def close(self) -> None:  # noqa: B027 - sources without handles need nothing
         """Release open archives and connections."""

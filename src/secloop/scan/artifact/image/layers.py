@@ -28,6 +28,11 @@ Links, steps:
     lead to the host; more than ``max_link_hops`` links is a loop;
 (3) nothing is ever read through a symbolic link: the walk reports the link and where
     it leads; its destination is scanned at its own path.
+
+Deleted files: a regular file that a whiteout removes or a later entry replaces is
+gone from the view but not from the image (anyone can read the lower layer), so its
+record, path and the hiding layer are kept in ``deleted`` for the secrets scan, up to
+``max_deleted`` files; the rest are only counted in ``deleted_overflow``.
 """
 
 from __future__ import annotations
@@ -101,11 +106,21 @@ class Resolution:
 class MergedView:
     """The index of every path in the merged image, built layer by layer."""
 
-    def __init__(self, layers: tuple[LayerRef, ...], *, max_entries: int, max_hops: int) -> None:
+    def __init__(
+        self,
+        layers: tuple[LayerRef, ...],
+        *,
+        max_entries: int,
+        max_hops: int,
+        max_deleted: int = 50_000,
+    ) -> None:
         self.layers = layers
         self.root = _Dir(-1)
         self._max_entries = max_entries
         self._max_hops = max_hops
+        self._max_deleted = max_deleted
+        self.deleted: dict[int, tuple[str, int]] = {}  # record -> (path, hiding layer)
+        self.deleted_overflow = 0
         self.written_by = array("H")
         self.data_layer = array("H")
         self.data_offset = array("q")
@@ -133,9 +148,11 @@ class MergedView:
         way is replaced (only hand-made tars write through a file or a symlink)."""
         node = self.root
         node.newest = layer
-        for name in parts[:-1]:
+        for depth, name in enumerate(parts[:-1]):
             child = node.children.get(name)
             if not isinstance(child, _Dir):
+                if child is not None:
+                    self._forget(child, "/".join(parts[: depth + 1]), layer)
                 child = _Dir(layer)
                 node.children[sys.intern(name)] = child
             child.newest = layer
@@ -150,7 +167,7 @@ class MergedView:
         if isinstance(existing, _Dir):
             existing.newest = layer
         else:
-            parent.children[sys.intern(parts[-1])] = _Dir(layer)
+            self._put(parent, parts, _Dir(layer), layer)
 
     def add_entry(
         self, parts: tuple[str, ...], kind: Kind, layer: int, offset: int, size: int
@@ -159,7 +176,7 @@ class MergedView:
         if not parts:
             return None
         number = self._record(kind, layer, layer, offset, size)
-        self._parent(parts, layer).children[sys.intern(parts[-1])] = number
+        self._put(self._parent(parts, layer), parts, number, layer)
         return number
 
     def add_symlink(self, parts: tuple[str, ...], target: str, layer: int, offset: int) -> None:
@@ -174,7 +191,7 @@ class MergedView:
             return f"hard link to {'/'.join(target)}, which is not a regular file in the image"
         data_layer, offset = self.data_layer[found], self.data_offset[found]
         number = self._record(Kind.FILE, layer, data_layer, offset, self.size[found])
-        self._parent(parts, layer).children[sys.intern(parts[-1])] = number
+        self._put(self._parent(parts, layer), parts, number, layer)
         self.aliases.setdefault(location_key(data_layer, offset), []).append("/".join(parts))
         return ""
 
@@ -192,13 +209,14 @@ class MergedView:
         if not isinstance(parent, _Dir):
             return ""  # nothing below a missing directory to hide
         child = parent.children.get(name)
+        path = "/".join((*parts[:-1], name))
         if isinstance(child, int) and self.written_by[child] < layer:
-            del parent.children[name]
+            self._forget(parent.children.pop(name), path, layer)
         elif isinstance(child, _Dir):
             if child.newest < layer:
-                del parent.children[name]
+                self._forget(parent.children.pop(name), path, layer)
             else:
-                self._prune_lower(child, layer)
+                self._prune_lower(child, path, layer)
         return ""
 
     def make_opaque(self, parts: tuple[str, ...], layer: int) -> None:
@@ -206,21 +224,49 @@ class MergedView:
         self.add_dir(parts, layer)
         node = self.lookup(parts) if parts else self.root
         if isinstance(node, _Dir):
-            self._prune_lower(node, layer)
+            self._prune_lower(node, "/".join(parts), layer)
 
-    def _prune_lower(self, directory: _Dir, layer: int) -> None:
+    def _prune_lower(self, directory: _Dir, path: str, layer: int) -> None:
         """Drop what layers below ``layer`` wrote under ``directory``; keep ``layer``'s own."""
-        stack = [directory]
+        stack = [(directory, path)]
         while stack:
-            node = stack.pop()
+            node, prefix = stack.pop()
             for name, child in list(node.children.items()):
+                child_path = f"{prefix}/{name}" if prefix else name
                 if isinstance(child, int):
                     if self.written_by[child] < layer:
-                        del node.children[name]
+                        self._forget(node.children.pop(name), child_path, layer)
                 elif child.newest < layer:
-                    del node.children[name]
+                    self._forget(node.children.pop(name), child_path, layer)
                 else:
-                    stack.append(child)
+                    stack.append((child, child_path))
+
+    def _put(self, parent: _Dir, parts: tuple[str, ...], node: _Dir | int, layer: int) -> None:
+        """Place ``node`` at ``parts``, remembering what it replaces as deleted."""
+        name = sys.intern(parts[-1])
+        replaced = parent.children.get(name)
+        parent.children[name] = node
+        if replaced is not None and replaced is not node:
+            self._forget(replaced, "/".join(parts), layer)
+
+    def _forget(self, node: _Dir | int, path: str, layer: int) -> None:
+        """Remember the regular files under ``node`` (removed from the view by ``layer``)
+        as deleted. Hard links share their target's bytes, remembered with it; each
+        record is removed once, so the walk costs at most the image's entry count."""
+        stack: list[tuple[_Dir | int, str]] = [(node, path)]
+        while stack:
+            current, where = stack.pop()
+            if isinstance(current, _Dir):
+                stack.extend((c, f"{where}/{n}") for n, c in current.children.items())
+                continue
+            if self.kind[current] != Kind.FILE or self.size[current] == 0:
+                continue
+            if self.data_layer[current] != self.written_by[current]:
+                continue  # a hard link: the bytes belong to its target
+            if len(self.deleted) < self._max_deleted:
+                self.deleted[current] = (where, layer)
+            else:
+                self.deleted_overflow += 1
 
     def report(self, path: str, reason: SkipReason, detail: str) -> None:
         if len(self.problems) < self._max_entries:

@@ -148,6 +148,26 @@ def _history(value: object, what: str) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
+def _healthcheck(value: object, what: str) -> tuple[str, ...] | None:
+    """``Healthcheck.Test``; ``["NONE"]`` (HEALTHCHECK NONE) counts as none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ImageError(f"{what}: 'Healthcheck' must be an object")
+    test = value.get("Test")
+    if not isinstance(test, list) or not test or test == ["NONE"]:
+        return None
+    return tuple(str(part) for part in test)
+
+
+def _exposed_ports(value: object, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ImageError(f"{what}: 'ExposedPorts' must be an object")
+    return tuple(sorted(str(port) for port in value))
+
+
 def parse_config(data: bytes, what: str) -> ImageConfig:
     document = load_json(data, what)
     rootfs = document.get("rootfs")
@@ -171,6 +191,8 @@ def parse_config(data: bytes, what: str) -> ImageConfig:
         labels=tuple((str(k), str(v)) for k, v in sorted(labels.items()))
         if isinstance(labels, dict)
         else (),
+        exposed_ports=_exposed_ports(runtime.get("ExposedPorts"), what),
+        healthcheck=_healthcheck(runtime.get("Healthcheck"), what),
     )
 
 

@@ -42,6 +42,7 @@ from secloop.scan.artifact.image.interface import (
     DigestMismatchError,
     ImageError,
     ImageLimits,
+    ImageOrigin,
     ImageSource,
     LayerBlob,
     Platform,
@@ -227,6 +228,14 @@ class RegistrySource(ImageSource):
     @property
     def target(self) -> Target:
         return self._target
+
+    @property
+    def origin(self) -> ImageOrigin:
+        return ImageOrigin(
+            reference=str(self._reference),
+            pinned_by_digest=self._reference.digest is not None,
+            plain_http=self._reference.registry in self._settings.insecure_hosts,
+        )
 
     def _manifest(self, reference: str, expected: str | None) -> tuple[bytes, str]:
         """The manifest bytes and their digest, checked against ``expected`` (4)."""
