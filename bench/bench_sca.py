@@ -6,6 +6,8 @@ Times, in-process and on the corpus beside the project:
    into a fresh SQLite file;
 2. matching 10,000 PyPI packages (names and versions drawn from the database, so that
    most lookups hit records) against it, after the database is opened;
+2b. matching 10,000 packages (PyPI and npm, every one named by some record) against a
+   synthetic, deterministic database of 100,000 records (the issue's target: < 1 s);
 3. ``secloop scan`` (vulnerability scanner only) of a directory holding the corpus's
    real lockfiles (kubernetes-goat and microservices-demo npm lockfiles, and a
    requirements file of pinned vulnerable releases), with the npm records imported too;
@@ -25,7 +27,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from secloop.core.advisory import Advisory
+from secloop.core.advisory import (
+    Advisory,
+    AffectedPackage,
+    AffectedRange,
+    EventKind,
+    RangeEvent,
+    RangeType,
+)
 from secloop.core.package import Package
 from secloop.scan.engine import ScanRequest, run_scan
 from secloop.scan.interface import Inventory
@@ -86,6 +95,84 @@ def bench_matching(db: Path, count: int) -> None:
     print(f"matching {count} packages: {seconds:.2f} s, {len(findings)} findings")
 
 
+def _release(rng: random.Random, ecosystem: str) -> str:
+    major, minor, patch = rng.randint(0, 9), rng.randint(0, 20), rng.randint(0, 15)
+    if ecosystem == "npm" and rng.random() < 0.05:
+        return f"{major}.{minor}.{patch}-beta.{rng.randint(1, 3)}"
+    if ecosystem == "PyPI" and rng.random() < 0.05:
+        return f"{major}.{minor}rc{rng.randint(1, 3)}"
+    return f"{major}.{minor}.{patch}"
+
+
+def _synthetic_range(rng: random.Random, ecosystem: str) -> AffectedRange:
+    """Realistic shapes: ``introduced 0`` or a version, then a fix, a last_affected,
+    or nothing; sometimes a second introduced/fixed pair (a backport branch)."""
+    low, high = sorted((_release(rng, ecosystem), _release(rng, ecosystem)), key=len)
+    events = [RangeEvent(EventKind.INTRODUCED, "0" if rng.random() < 0.4 else low)]
+    end = rng.random()
+    if end < 0.8:
+        events.append(RangeEvent(EventKind.FIXED, high))
+    elif end < 0.9:
+        events.append(RangeEvent(EventKind.LAST_AFFECTED, high))
+    if rng.random() < 0.2:
+        events.append(RangeEvent(EventKind.INTRODUCED, f"{rng.randint(10, 12)}.0.0"))
+        events.append(RangeEvent(EventKind.FIXED, f"{rng.randint(10, 12)}.{rng.randint(1, 9)}.0"))
+    kind = RangeType.SEMVER if ecosystem == "npm" else RangeType.ECOSYSTEM
+    return AffectedRange(type=kind, events=tuple(events))
+
+
+def synthetic_records(count: int, seed: int = 100) -> list[Advisory]:
+    """``count`` deterministic records: 60 % npm over 15,000 names, 40 % PyPI over
+    10,000, a few hundred popular names carrying many records, as in OSV."""
+    rng = random.Random(seed)  # noqa: S311 - a benchmark fixture, not a secret
+    names = {
+        "npm": [f"npm-pkg-{i}" for i in range(15_000)],
+        "PyPI": [f"py_pkg.{i}" for i in range(10_000)],
+    }
+    records = []
+    for index in range(count):
+        ecosystem = "npm" if rng.random() < 0.6 else "PyPI"
+        pool = names[ecosystem]
+        popular = rng.random() < 0.1  # a few hundred names carry ~20 records each
+        name = pool[rng.randrange(500) if popular else rng.randrange(len(pool))]
+        listed = tuple(_release(rng, ecosystem) for _ in range(rng.choice((0, 0, 0, 3))))
+        affected = AffectedPackage(
+            ecosystem=ecosystem,
+            name=name,
+            ranges=tuple(_synthetic_range(rng, ecosystem) for _ in range(rng.choice((1, 1, 1, 2)))),
+            versions=listed,
+        )
+        records.append(
+            Advisory(
+                id=f"SYN-{index:06d}",
+                aliases=(f"CVE-2099-{index:06d}",) if rng.random() < 0.7 else (),
+                summary=f"Synthetic vulnerability {index} in {name}",
+                details="A synthetic record for benchmarking. " * rng.randint(1, 6),
+                affected=(affected,),
+                references=(f"https://example.invalid/advisories/{index}",),
+            )
+        )
+    return records
+
+
+def bench_synthetic(work: Path, records: int, count: int) -> None:
+    advisories = synthetic_records(records)
+    db = work / "synthetic.sqlite"
+    build_database(db, advisories, source="bench-synthetic")
+    rng = random.Random(5)  # noqa: S311 - a benchmark sample, not a secret
+    named = sorted({(a.ecosystem, a.name) for r in advisories for a in r.affected})
+    chosen = rng.sample(named, count) if len(named) >= count else rng.choices(named, k=count)
+    packages = [Package.create(name=n, version=_release(rng, e), ecosystem=e) for e, n in chosen]
+    scanner = VulnerabilityScanner(db)
+    seconds, findings = timed(
+        lambda: list(scanner.scan_inventory(Inventory(packages=tuple(packages))))
+    )
+    print(
+        f"matching {count} packages against {records} synthetic records: "
+        f"{seconds:.2f} s, {len(findings)} findings"
+    )
+
+
 def prepare_project(work: Path) -> Path:
     project = work / "project"
     for index, relative in enumerate(LOCKFILES):
@@ -132,11 +219,13 @@ def bench_peers(project: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--packages", type=int, default=10_000)
+    parser.add_argument("--synthetic-records", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="secloop-bench-sca-") as temp:
         work = Path(temp)
         db = bench_import(work)
         bench_matching(db, args.packages)
+        bench_synthetic(work, args.synthetic_records, args.packages)
         project = prepare_project(work)
         bench_scan(work, project)
         bench_peers(project)

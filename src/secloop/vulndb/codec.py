@@ -22,7 +22,7 @@ from secloop.core.advisory import (
     SeverityScore,
 )
 
-__all__ = ["advisory_from_json", "advisory_to_json"]
+__all__ = ["advisory_from_dict", "advisory_from_json", "advisory_to_json"]
 
 
 def _time(value: datetime | None) -> str | None:
@@ -76,7 +76,12 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def advisory_from_json(text: str) -> Advisory:
-    data = json.loads(text)
+    return advisory_from_dict(json.loads(text))
+
+
+def advisory_from_dict(data: dict[str, Any]) -> Advisory:
+    """From the already-parsed JSON: the matcher parses a record once and builds the
+    dataclasses only for the records that actually match."""
     return Advisory(
         id=data["id"],
         aliases=tuple(data["aliases"]),

@@ -15,6 +15,7 @@ reader never sees half a database. Withdrawn records are dropped at build time.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from secloop.core.advisory import Advisory
-from secloop.vulndb.codec import advisory_from_json, advisory_to_json
+from secloop.vulndb.codec import advisory_from_dict, advisory_to_json
 from secloop.vulndb.errors import DatabaseCorruptError, DatabaseNotFoundError
 from secloop.vulndb.names import normalise_name
 
@@ -40,6 +42,8 @@ __all__ = [
 
 SCHEMA_VERSION = "1"
 _DB_ENV = "SECLOOP_DB"
+
+_CHUNK = 500  # names per ``IN (...)`` query, well under SQLite's variable limit
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -177,6 +181,16 @@ def _parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _batch_query(count: int) -> str:
+    """The lookup of ``count`` names of one ecosystem; rows in index (name, id) order."""
+    placeholders = ", ".join("?" * count)
+    return (
+        "SELECT f.name, a.id, a.record FROM affected f "  # noqa: S608 - "?" placeholders only
+        "JOIN advisories a ON a.id = f.advisory_id "
+        f"WHERE f.ecosystem = ? AND f.name IN ({placeholders}) ORDER BY f.name, f.advisory_id"
+    )
+
+
 class VulnerabilityStore:
     """Read access to a built database; open once per scan, look up per package."""
 
@@ -189,7 +203,9 @@ class VulnerabilityStore:
         self.path = path
         self._connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         self._cache: dict[str, Advisory] = {}
-        self._by_package: dict[tuple[str, str], list[Advisory]] = {}
+        self._texts: dict[str, str] = {}
+        self._parsed: dict[str, dict[str, Any]] = {}
+        self._ids: dict[tuple[str, str], tuple[str, ...]] = {}
         self._meta = self._read_meta()
 
     def _read_meta(self) -> dict[str, str]:
@@ -207,24 +223,48 @@ class VulnerabilityStore:
             )
         return meta
 
+    def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
+        """Load the index rows and records of many packages in a few ``IN`` queries.
+
+        A scan of a large inventory would otherwise pay one query per package; records
+        shared by many packages are read once. Names not in the index are remembered
+        as having no advisories.
+        """
+        wanted = {normalise_name(ecosystem, n) for n in names}
+        missing = sorted(n for n in wanted if (ecosystem, n) not in self._ids)
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            found: dict[str, list[str]] = {n: [] for n in chunk}
+            rows = self._connection.execute(_batch_query(len(chunk)), (ecosystem, *chunk))
+            for name, identifier, record in rows:
+                found[name].append(identifier)
+                self._texts.setdefault(identifier, record)
+            self._ids.update(((ecosystem, n), tuple(ids)) for n, ids in found.items())
+
+    def advisory_ids(self, ecosystem: str, name: str) -> tuple[str, ...]:
+        """The ids of every advisory naming this package, in id order."""
+        key = (ecosystem, normalise_name(ecosystem, name))
+        if key not in self._ids:
+            self.prefetch(ecosystem, (name,))
+        return self._ids[key]
+
+    def record(self, identifier: str) -> dict[str, Any]:
+        """The parsed stored record (:mod:`codec` layout) of a prefetched id, parsed once."""
+        parsed = self._parsed.get(identifier)
+        if parsed is None:
+            parsed = self._parsed[identifier] = json.loads(self._texts[identifier])
+        return parsed
+
+    def advisory(self, identifier: str) -> Advisory:
+        """The decoded advisory of a prefetched id, decoded once per store."""
+        advisory = self._cache.get(identifier)
+        if advisory is None:
+            advisory = self._cache[identifier] = advisory_from_dict(self.record(identifier))
+        return advisory
+
     def lookup(self, ecosystem: str, name: str) -> list[Advisory]:
         """Every advisory naming this package (any version); match versions with matching."""
-        key = (ecosystem, normalise_name(ecosystem, name))
-        if key in self._by_package:
-            return list(self._by_package[key])
-        rows = self._connection.execute(
-            "SELECT a.id, a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id "
-            "WHERE f.ecosystem = ? AND f.name = ?",
-            key,
-        ).fetchall()
-        found: list[Advisory] = []
-        for identifier, record in rows:
-            advisory = self._cache.get(identifier)
-            if advisory is None:
-                advisory = self._cache[identifier] = advisory_from_json(record)
-            found.append(advisory)
-        self._by_package[key] = found
-        return list(found)
+        return [self.advisory(i) for i in self.advisory_ids(ecosystem, name)]
 
     def status(self) -> DatabaseStatus:
         counts = self._connection.execute(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from secloop.core.advisory import Advisory
 from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
 from secloop.core.location import Location
 from secloop.core.package import Package, build_purl
+from secloop.core.severity import Severity
 from secloop.scan.vuln.severity import cvss_vectors, severity_of
+from secloop.vulndb.compiled import merge_fixes
 from secloop.vulndb.matching import Match, sort_versions
-from secloop.vulndb.versions import comparator_for
+from secloop.vulndb.versions import comparator_for, key_for
 
-__all__ = ["finding_for", "primary_advisory"]
+__all__ = ["FindingBuilder", "finding_for", "primary_advisory"]
 
 _TITLE_LIMIT = 120
 
@@ -37,7 +40,8 @@ def primary_advisory(advisories: Sequence[Advisory]) -> Advisory:
     return min(advisories, key=lambda a: (_id_rank(a.id), a.id))
 
 
-def _title(primary: Advisory, advisories: Sequence[Advisory], package: Package) -> str:
+def _advisory_title(primary: Advisory, advisories: Sequence[Advisory]) -> str | None:
+    """A summary, else the first line of the details; None when the records have neither."""
     for advisory in (primary, *advisories):
         if advisory.summary.strip():
             return advisory.summary.strip()
@@ -45,7 +49,11 @@ def _title(primary: Advisory, advisories: Sequence[Advisory], package: Package) 
         first_line = advisory.details.strip().split("\n", 1)[0]
         if first_line:
             return first_line if len(first_line) <= _TITLE_LIMIT else first_line[:117] + "..."
-    return f"{primary.id} in {package.name}"
+    return None
+
+
+def _title(primary: Advisory, advisories: Sequence[Advisory], package: Package) -> str:
+    return _advisory_title(primary, advisories) or f"{primary.id} in {package.name}"
 
 
 def _remediation(package: Package, fixed: Sequence[str]) -> str | None:
@@ -86,3 +94,97 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
             cvss_vectors=cvss_vectors(advisories),
         ),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _GroupFacts:
+    """What a finding takes from its advisories alone, whatever the package version."""
+
+    primary_id: str
+    aliases: tuple[str, ...]
+    severity: Severity
+    title: str | None  # None: no summary or details, the title names the package
+    references: tuple[str, ...]
+    cvss_vectors: tuple[str, ...]
+
+
+def _group_facts(advisories: Sequence[Advisory]) -> _GroupFacts:
+    primary = primary_advisory(advisories)
+    ids = {i for a in advisories for i in a.all_ids}
+    return _GroupFacts(
+        primary_id=primary.id,
+        aliases=tuple(sorted(ids - {primary.id})),
+        severity=severity_of(advisories),
+        title=_advisory_title(primary, advisories),
+        references=tuple(dict.fromkeys(r for a in advisories for r in a.references)),
+        cvss_vectors=cvss_vectors(advisories),
+    )
+
+
+class FindingBuilder:
+    """:func:`finding_for` for a whole scan: the advisory-only parts of a finding
+    (primary id, aliases, severity, title, references) are computed once per group of
+    records, and the fixed versions are merged with cached sort keys, since a large
+    inventory repeats the same groups across many package versions."""
+
+    def __init__(self, scanner: str) -> None:
+        self._scanner = scanner
+        self._facts: dict[tuple[str, ...], _GroupFacts] = {}
+
+    def _facts_of(self, group: Sequence[Match]) -> _GroupFacts:
+        ids = tuple(m.advisory.id for m in group)
+        facts = self._facts.get(ids)
+        if facts is None:
+            facts = self._facts[ids] = _group_facts([m.advisory for m in group])
+        return facts
+
+    def build(self, package: Package, groups: Sequence[Sequence[Match]]) -> list[Finding]:
+        """Equal to ``[finding_for(package, g, scanner=...) for g in groups]``."""
+        key = key_for(package.ecosystem)
+        found = package.locations[0] if package.locations else None
+        location = Location(
+            path=found.path if found else None, layer=found.layer if found else None
+        )
+        purl = _package_key(package.ecosystem, package.name)
+        findings: list[Finding] = []
+        for group in groups:
+            facts = self._facts_of(group)
+            if len(group) == 1:
+                fixed = group[0].fixed_versions
+            else:
+                fixed = merge_fixes((key(v), v) for m in group for v in m.fixed_versions)
+            findings.append(self._finding(package, facts, fixed, location, purl))
+        return findings
+
+    def _finding(
+        self,
+        package: Package,
+        facts: _GroupFacts,
+        fixed: tuple[str, ...],
+        location: Location,
+        purl: str,
+    ) -> Finding:
+        primary_id, aliases = facts.primary_id, facts.aliases
+        fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version"
+        return Finding(
+            kind=FindingKind.VULNERABILITY,
+            rule_id=primary_id,
+            severity=facts.severity,
+            title=facts.title or f"{primary_id} in {package.name}",
+            message=f"{package.name} {package.version} is affected by {primary_id}"
+            + (f" ({', '.join(aliases)})" if aliases else "")
+            + f"; {fix_text}",
+            location=location,
+            scanner=self._scanner,
+            anchor=f"{purl}|{primary_id}",
+            remediation=_remediation(package, fixed),
+            references=facts.references,
+            package=package,
+            vulnerability=VulnerabilityDetail(
+                advisory_id=primary_id,
+                aliases=aliases,
+                installed_version=package.version,
+                fixed_versions=fixed,
+                cvss_vectors=facts.cvss_vectors,
+            ),
+        )

@@ -19,9 +19,10 @@ from secloop.core.location import Location
 from secloop.core.package import Package
 from secloop.core.rule import Rule
 from secloop.scan.interface import Inventory, ScanError, Scanner
-from secloop.scan.vuln.findings import finding_for
+from secloop.scan.vuln.findings import FindingBuilder
+from secloop.vulndb.compiled import BatchMatcher
 from secloop.vulndb.errors import UnknownEcosystemError, VulnDBError
-from secloop.vulndb.matching import Match, evaluate, group_by_alias
+from secloop.vulndb.matching import group_by_alias
 from secloop.vulndb.store import VulnerabilityStore, default_db_path
 from secloop.vulndb.versions import comparator_for
 
@@ -33,23 +34,18 @@ def _names(package: Package) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in (package.source_name, package.name) if n))
 
 
-def _matches(store: VulnerabilityStore, package: Package) -> list[Match]:
-    try:
-        compare = comparator_for(package.ecosystem)
-    except UnknownEcosystemError:
-        return []
-    candidates = {a.id: a for n in _names(package) for a in store.lookup(package.ecosystem, n)}
-    found = (
-        evaluate(
-            advisory,
-            ecosystem=package.ecosystem,
-            names=_names(package),
-            version=package.version,
-            compare=compare,
-        )
-        for advisory in candidates.values()
-    )
-    return [m for m in found if m is not None]
+def _prefetch(matcher: BatchMatcher, packages: Sequence[Package]) -> None:
+    """One batch of index queries per ecosystem instead of one query per package."""
+    by_ecosystem: dict[str, set[str]] = {}
+    for package in packages:
+        if package.version:
+            by_ecosystem.setdefault(package.ecosystem, set()).update(_names(package))
+    for ecosystem, names in by_ecosystem.items():
+        try:
+            comparator_for(ecosystem)
+        except UnknownEcosystemError:
+            continue  # nothing to match it with: not worth reading
+        matcher.prefetch(ecosystem, names)
 
 
 def _relocated(finding: Finding, package: Package) -> Finding:
@@ -95,13 +91,19 @@ class VulnerabilityScanner(Scanner):
     def _scan(self, store: VulnerabilityStore, packages: Sequence[Package]) -> Iterator[Finding]:
         # The same release often appears in many lockfiles: match it once per scan.
         done: dict[tuple[str, tuple[str, ...], str], list[Finding]] = {}
+        matcher = BatchMatcher(store)
+        builder = FindingBuilder(self.name)
+        _prefetch(matcher, packages)
         for package in packages:
             if not package.version:
                 continue  # a git or path dependency: no release to match
             key = (package.ecosystem, _names(package), package.version)
             if key not in done:
-                groups = group_by_alias(_matches(store, package))
-                done[key] = [finding_for(package, g, scanner=self.name) for g in groups]
+                try:
+                    matches = matcher.match(package.ecosystem, key[1], package.version)
+                except UnknownEcosystemError:
+                    matches = []
+                done[key] = builder.build(package, group_by_alias(matches))
                 yield from done[key]
             else:
                 yield from (_relocated(f, package) for f in done[key])

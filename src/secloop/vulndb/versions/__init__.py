@@ -9,6 +9,8 @@ guess: a wrong order silently hides or invents vulnerabilities.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cmp_to_key, lru_cache
+from typing import Any
 
 from secloop.vulndb.errors import UnknownEcosystemError
 from secloop.vulndb.versions import (
@@ -25,9 +27,17 @@ from secloop.vulndb.versions import (
     semver,
 )
 
-__all__ = ["Comparator", "comparator_for", "ecosystem_base", "supported_ecosystems"]
+__all__ = [
+    "Comparator",
+    "VersionKey",
+    "comparator_for",
+    "ecosystem_base",
+    "key_for",
+    "supported_ecosystems",
+]
 
 Comparator = Callable[[str, str], int]
+VersionKey = Callable[[str], Any]
 
 _SCHEMES: dict[str, Comparator] = {
     "PyPI": pep440.compare,
@@ -66,6 +76,29 @@ def comparator_for(ecosystem: str) -> Comparator:
         raise UnknownEcosystemError(
             f"no version scheme for ecosystem {ecosystem!r}; known: {', '.join(sorted(_SCHEMES))}"
         ) from None
+
+
+# Schemes whose order is expressible as a plain sortable key (C-level comparisons);
+# every other scheme gets its comparator wrapped by ``cmp_to_key``, which is exact too.
+_KEYS: dict[Comparator, VersionKey] = {
+    pep440.compare: pep440.sort_key,
+    semver.compare: semver.sort_key,
+    pub.compare: pub.sort_key,
+}
+
+
+@lru_cache(maxsize=64)
+def _wrapped(compare: Comparator) -> VersionKey:
+    """A cached ``cmp_to_key`` key for schemes that only define pairwise comparison."""
+    wrap = cmp_to_key(compare)
+    return lru_cache(maxsize=65536)(wrap)
+
+
+def key_for(ecosystem: str) -> VersionKey:
+    """A key function ordered exactly as ``comparator_for(ecosystem)``: equal keys for
+    versions that compare equal. Lets a matcher pre-sort range events once and bisect."""
+    compare = comparator_for(ecosystem)
+    return _KEYS.get(compare) or _wrapped(compare)
 
 
 def supported_ecosystems() -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from secloop.vulndb.versions._util import cmp
 
-__all__ = ["SemVer", "compare", "compare_identifiers", "parse"]
+__all__ = ["SemVer", "compare", "compare_identifiers", "identifiers_key", "parse", "sort_key"]
 
 _CORE = re.compile(r"^[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
@@ -79,3 +79,29 @@ def compare_parsed(a: SemVer, b: SemVer) -> int:
 
 def compare(left: str, right: str) -> int:
     return compare_parsed(parse(left), parse(right))
+
+
+IdentifierKey = tuple[tuple[int, int, str], ...]
+
+
+def _identifier_key(identifier: str) -> tuple[int, int, str]:
+    """Section 11.4 as a key: numeric identifiers (by value) before alphanumeric ones."""
+    if identifier.isdigit():
+        try:
+            return (0, int(identifier), "")
+        except ValueError:  # a Unicode digit int() rejects: compare() would have failed
+            pass
+    return (1, 0, identifier)
+
+
+def identifiers_key(identifiers: tuple[str, ...]) -> IdentifierKey:
+    """Tuple order gives "a shorter list that is a prefix is smaller" for free."""
+    return tuple(_identifier_key(i) for i in identifiers)
+
+
+@lru_cache(maxsize=131072)
+def sort_key(text: str) -> tuple[tuple[int, int, int], int, IdentifierKey]:
+    """A key ordered exactly as :func:`compare` (a release after its pre-releases;
+    build metadata ignored), so ranges can be bisected instead of walked pairwise."""
+    parsed = parse(text)
+    return (parsed.core, 0 if parsed.prerelease else 1, identifiers_key(parsed.prerelease))
