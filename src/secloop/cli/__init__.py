@@ -15,7 +15,7 @@ from secloop import __version__
 from secloop.cli.db import db_group
 from secloop.cli.image import image_command, rootfs_command
 from secloop.cli.intel import intel_group
-from secloop.cli.runtime import detect_command, rules_group
+from secloop.cli.runtime import detect_command, rules_group, sensor_command
 from secloop.cli.scan import scan_command
 from secloop.cli.secrets import secrets_group
 from secloop.cli.server import server_command
@@ -63,6 +63,7 @@ cli.add_command(image_command)
 cli.add_command(rootfs_command)
 cli.add_command(detect_command)
 cli.add_command(rules_group)
+cli.add_command(sensor_command)
 cli.add_command(secrets_group)
 cli.add_command(server_command)
 cli.add_command(intel_group)

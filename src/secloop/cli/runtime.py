@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from secloop.runtime.engine import Engine
+    from secloop.runtime.event import Alert
     from secloop.runtime.rules.diagnostics import Diagnostic
     from secloop.runtime.rules.ruleset import Ruleset
+    from secloop.runtime.sources.interface import SourceStats
 
-__all__ = ["detect_command", "rules_group"]
+__all__ = ["detect_command", "rules_group", "sensor_command"]
 
 SOURCE_CHOICES = ("k8s_audit", "falco_json")
 PRIORITY_CHOICES = (
@@ -107,21 +110,9 @@ def detect_command(
     engine = Engine(ruleset, matching=RuleMatching(rule_matching))
     events = open_source(source, input_path)
     for alert in engine.run(events):
-        line = (
-            json.dumps(alert.to_json_dict(), ensure_ascii=False)
-            if fmt == "json"
-            else (alert.to_text())
-        )
-        click.echo(line)
-    for reason in events.stats.reasons:
-        click.echo(f"secloop: dropped event: {reason}", err=True)
-    stats = engine.stats
-    click.echo(
-        f"secloop: {stats.events} events, {stats.alerts} alerts, "
-        f"{events.stats.dropped} dropped, {sum(stats.rule_errors.values())} rule errors",
-        err=True,
-    )
-    if fail_on_alert and stats.alerts:
+        click.echo(_alert_line(alert, fmt))
+    _print_summary(engine, events.stats)
+    if fail_on_alert and engine.stats.alerts:
         ctx.exit(1)
 
 
@@ -179,3 +170,68 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
         "item_type": diagnostic.item_type,
         "item_name": diagnostic.item_name,
     }
+
+
+@click.command("sensor")
+@click.option(
+    "--rules",
+    "rules_files",
+    multiple=True,
+    required=True,
+    type=_RULES_FILE,
+    help="A Falco rules file; repeat to load several, in order (later ones override).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop after this many seconds (default: until SIGINT/SIGTERM).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="One JSON alert per line, or Falco-like text lines.",
+)
+def sensor_command(*, rules_files: tuple[Path, ...], duration: float | None, fmt: str) -> None:
+    """Watch this host's syscalls with the eBPF sensor (bpftrace, root) and print alerts."""
+    import signal
+
+    from secloop.runtime.engine import Engine
+    from secloop.runtime.errors import RulesError
+    from secloop.runtime.rules.ruleset import load_rules
+    from secloop.runtime.sensor.source import BpftraceSource, SensorConfig
+
+    ruleset = load_rules(rules_files)
+    _print_diagnostics(ruleset, include_info=False)
+    if not any(rule.source == "syscall" for rule in ruleset.rules):
+        raise RulesError("no enabled syscall rule could be loaded from the rules files")
+    engine = Engine(ruleset)
+    source = BpftraceSource(SensorConfig(duration=duration))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: source.stop())
+    for alert in engine.run(source):
+        click.echo(_alert_line(alert, fmt))
+    for note in source.notes:
+        click.echo(f"secloop: sensor: {note}", err=True)
+    _print_summary(engine, source.stats)
+
+
+def _alert_line(alert: Alert, fmt: str) -> str:
+    """One alert as ``secloop detect`` and ``secloop sensor`` print it."""
+    if fmt == "json":
+        return json.dumps(alert.to_json_dict(), ensure_ascii=False)
+    return alert.to_text()
+
+
+def _print_summary(engine: Engine, stats: SourceStats) -> None:
+    for reason in stats.reasons:
+        click.echo(f"secloop: dropped event: {reason}", err=True)
+    counts = engine.stats
+    click.echo(
+        f"secloop: {counts.events} events, {counts.alerts} alerts, "
+        f"{stats.dropped} dropped, {sum(counts.rule_errors.values())} rule errors",
+        err=True,
+    )

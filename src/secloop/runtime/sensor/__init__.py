@@ -1,0 +1,6 @@
+"""The eBPF sensor: bpftrace probes -> raw records -> syscall events (issue #8).
+
+Modules: ``program`` (the generated bpftrace program), ``wire`` (its output
+lines, untrusted), ``procs`` (process table, users, containers), ``events``
+(Falco field names), ``source`` (the subprocess, an ``EventSource``).
+"""

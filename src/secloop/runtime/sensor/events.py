@@ -1,0 +1,276 @@
+"""Raw kernel records -> :class:`Event` payloads with Falco's syscall field names.
+
+The mapping follows Falco's semantics where rules depend on them: events are
+syscall *exits* (``evt.dir`` is ``<``), ``evt.res`` is ``SUCCESS`` or an errno
+name, ``proc.exe`` is argv[0] and ``proc.exepath`` the executable's path,
+``proc.aname`` without an index is every ancestor (``[0]`` is the process itself),
+``fd.num`` is -1 after a failed open, ``container.id`` is ``host`` outside containers.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+from secloop.runtime.event import Event
+from secloop.runtime.sensor.procs import ProcessTable, ProcInfo, UserNames
+from secloop.runtime.sensor.wire import RawRecord
+
+__all__ = ["EventBuilder", "open_flags_text"]
+
+_AT_FDCWD = -100
+_STRLEN_CUT = 63  # BPFTRACE_STRLEN 64 minus the NUL: a string this long may be cut
+_OPEN_FLAGS = (
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o200000, "O_DIRECTORY"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o20000000, "O_TMPFILE"),
+)
+_PTRACE = {
+    0: "PTRACE_TRACEME",
+    1: "PTRACE_PEEKTEXT",
+    2: "PTRACE_PEEKDATA",
+    4: "PTRACE_POKETEXT",
+    5: "PTRACE_POKEDATA",
+    7: "PTRACE_CONT",
+    8: "PTRACE_KILL",
+    9: "PTRACE_SINGLESTEP",
+    12: "PTRACE_GETREGS",
+    13: "PTRACE_SETREGS",
+    16: "PTRACE_ATTACH",
+    17: "PTRACE_DETACH",
+    0x4206: "PTRACE_SEIZE",
+}
+_CLONE_NS = (
+    (0x00020000, "CLONE_NEWNS"),
+    (0x02000000, "CLONE_NEWCGROUP"),
+    (0x04000000, "CLONE_NEWUTS"),
+    (0x08000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+)
+_L4 = {1: "tcp", 2: "udp", 3: "raw", 5: "sctp"}
+
+
+def open_flags_text(flags: int) -> str:
+    """Falco's rendering of open flags: ``O_WRONLY|O_CREAT|O_TRUNC``."""
+    names = [("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")[flags & 3]]
+    names += [name for bit, name in _OPEN_FLAGS if flags & bit]
+    return "|".join(names)
+
+
+def _s32(value: int) -> int:
+    """A 32-bit C ``int`` that bpftrace printed unsigned (AT_FDCWD arrives as 4294967196)."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _res(ret: int) -> str:
+    if ret >= 0:
+        return "SUCCESS"
+    return errno.errorcode.get(-ret, str(ret))
+
+
+def _ip(record: RawRecord) -> str:
+    family, _, w0, w12, w3, _ = record.args
+    if family == 2:
+        return str(ipaddress.IPv4Address((w0 & 0xFFFFFFFF).to_bytes(4, "little")))
+    mask = 0xFFFFFFFFFFFFFFFF
+    raw = (
+        (w0 & 0xFFFFFFFF).to_bytes(4, "little")
+        + (w12 & mask).to_bytes(8, "little")
+        + (w3 & 0xFFFFFFFF).to_bytes(4, "little")
+    )
+    return str(ipaddress.IPv6Address(raw))
+
+
+def _mount(a: tuple[int, ...], s: tuple[str, ...]) -> dict[str, Any]:
+    named = dict(zip(("evt.arg.dev", "evt.arg.dir", "evt.arg.type"), s, strict=False))
+    return {"evt.arg.flags": a[0], **named}
+
+
+def _resid(kind: str) -> Callable[[tuple[int, ...], tuple[str, ...]], dict[str, Any]]:
+    return lambda a, _: {
+        f"evt.arg.r{kind}": a[0],
+        f"evt.arg.e{kind}": a[1],
+        f"evt.arg.s{kind}": a[2],
+    }
+
+
+# syscall -> (numeric args, strings after comm) -> evt.arg.* fields, as Falco names them.
+_ARGUMENTS: dict[str, Callable[[tuple[int, ...], tuple[str, ...]], dict[str, Any]]] = {
+    "execve": lambda _, s: {"evt.arg.filename": s[0] if s else ""},
+    "execveat": lambda _, s: {"evt.arg.filename": s[0] if s else ""},
+    "ptrace": lambda a, _: {"evt.arg.request": _PTRACE.get(a[0], str(a[0])), "evt.arg.pid": a[1]},
+    "setuid": lambda a, _: {"evt.arg.uid": a[0]},
+    "setgid": lambda a, _: {"evt.arg.gid": a[0]},
+    "setresuid": _resid("uid"),
+    "setresgid": _resid("gid"),
+    "mount": _mount,
+    "umount": lambda a, s: {"evt.arg.flags": a[0], "evt.arg.name": s[0] if s else ""},
+    "unshare": lambda a, _: {"evt.arg.flags": "|".join(n for b, n in _CLONE_NS if a[0] & b)},
+    "setns": lambda a, _: {"evt.arg.fd": a[0], "evt.arg.nstype": a[1]},
+    "bpf": lambda a, _: {"evt.arg.cmd": a[0]},
+    "init_module": lambda a, _: {"evt.arg.len": a[0]},
+    "finit_module": lambda a, _: {"evt.arg.fd": a[0], "evt.arg.flags": a[1]},
+}
+
+
+class EventBuilder:
+    """Turns records into events, keeping the process table current."""
+
+    def __init__(self, table: ProcessTable, users: UserNames, *, clock_offset_ns: int = 0) -> None:
+        self.table = table
+        self.users = users
+        self.clock_offset_ns = clock_offset_ns
+        self.count = 0
+
+    def build(self, record: RawRecord) -> Event:
+        """The event of ``record``; exec records update the process table first."""
+        if record.syscall in ("execve", "execveat") and record.ret == 0:
+            proc = self.table.exec(self._exec_info(record), record.cgroup)
+        else:
+            proc = self.table.get(record.pid, record.cgroup) or ProcInfo(
+                pid=record.pid, ppid=record.ppid, name=record.comm
+            )
+        payload = self._common(record, proc)
+        payload.update(self._specific(record, proc))
+        self.count += 1
+        return Event(
+            source="syscall",
+            time_ns=record.nsecs + self.clock_offset_ns,
+            payload=payload,
+            num=self.count,
+        )
+
+    def _exec_info(self, record: RawRecord) -> ProcInfo:
+        argv = record.strings[2:]
+        filename = record.strings[1] if len(record.strings) > 1 else ""
+        exepath = filename
+        if len(filename) >= _STRLEN_CUT or not filename.startswith("/"):
+            exepath = self.table.readlink(record.pid, "exe") or filename
+        return ProcInfo(
+            pid=record.pid,
+            ppid=record.ppid,
+            name=record.comm,
+            exe=argv[0] if argv else filename,
+            exepath=exepath,
+            args=tuple(argv[1:]),
+            tty=record.args[0],
+            loginuid=record.args[1] if record.args[1] != 0xFFFFFFFF else -1,
+        )
+
+    def _common(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
+        chain = self.table.ancestors(proc)
+        payload: dict[str, Any] = {
+            "evt.type": "umount2" if record.syscall == "umount" else record.syscall,
+            "evt.dir": "<",
+            "evt.res": _res(record.ret),
+            "evt.rawres": record.ret,
+            "evt.failed": record.ret < 0,
+            "proc.pid": record.pid,
+            "proc.ppid": record.ppid,
+            "thread.tid": record.tid,
+            "proc.name": record.comm or proc.name,
+            "proc.exe": proc.exe,
+            "proc.exepath": proc.exepath,
+            "proc.args": " ".join(proc.args),
+            "proc.cmdline": proc.cmdline,
+            "proc.cmdnargs": len(proc.args),
+            "proc.cwd": proc.cwd,
+            "proc.tty": proc.tty,
+            "proc.is_exe_from_memfd": "memfd:" in proc.exepath,
+            "user.uid": record.uid,
+            "user.name": self.users.name(record.uid),
+            "user.loginuid": proc.loginuid,
+            "group.gid": record.gid,
+            "container.id": proc.container_id,
+            "proc.aname": tuple(p.name for p in chain),
+            "proc.apid": tuple(p.pid for p in chain),
+            "proc.aexepath": tuple(p.exepath for p in chain),
+            "proc.aname[0]": proc.name,
+            "proc.apid[0]": proc.pid,
+        }
+        for depth, parent in enumerate(chain, start=1):
+            payload[f"proc.aname[{depth}]"] = parent.name
+            payload[f"proc.apid[{depth}]"] = parent.pid
+            payload[f"proc.aexepath[{depth}]"] = parent.exepath
+        if chain:
+            parent = chain[0]
+            payload.update(
+                {
+                    "proc.pname": parent.name,
+                    "proc.pexe": parent.exe,
+                    "proc.pexepath": parent.exepath,
+                    "proc.pcmdline": parent.cmdline,
+                }
+            )
+        return payload
+
+    def _specific(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
+        kind = record.syscall
+        if kind in ("open", "openat"):
+            return self._open(record, proc)
+        if kind == "connect":
+            return self._connect(record)
+        arguments = _ARGUMENTS.get(kind)
+        return {} if arguments is None else arguments(record.args, record.strings[1:])
+
+    def _open(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
+        flags, dirfd = record.args[0], _s32(record.args[2])
+        path = record.strings[1] if len(record.strings) > 1 else ""
+        if not path.startswith("/"):
+            base = proc.cwd
+            if dirfd != _AT_FDCWD:
+                base = self.table.readlink(record.pid, f"fd/{dirfd}")
+            path = posixpath.normpath(posixpath.join(base, path)) if base else path
+        access = flags & 3
+        return {
+            "fd.name": path,
+            "fd.directory": posixpath.dirname(path),
+            "fd.filename": posixpath.basename(path),
+            "fd.num": record.ret if record.ret >= 0 else -1,
+            "fd.typechar": "d" if flags & 0o200000 else "f",
+            "fd.type": "directory" if flags & 0o200000 else "file",
+            "evt.is_open_read": access in (0, 2),
+            "evt.is_open_write": access in (1, 2),
+            "evt.is_open_create": bool(flags & 0o100),
+            "evt.arg.flags": open_flags_text(flags),
+            "evt.arg.name": path,
+            "evt.arg.fd": record.ret,
+        }
+
+    def _connect(self, record: RawRecord) -> dict[str, Any]:
+        family, port = record.args[0], record.args[1]
+        sip = _ip(record)
+        l4 = _L4.get((record.args[5] >> 16) & 0xFFFF, "unknown")
+        cport = record.args[5] & 0xFFFF
+        v4 = family == 2
+        return {
+            "fd.typechar": "4" if v4 else "6",
+            "fd.type": "ipv4" if v4 else "ipv6",
+            "fd.sockfamily": "ip",
+            "fd.l4proto": l4,
+            "fd.sip": sip,
+            "fd.rip": sip,
+            "fd.ip": sip,
+            "fd.net": sip,
+            "fd.snet": sip,
+            "fd.rnet": sip,
+            "fd.sport": port,
+            "fd.rport": port,
+            "fd.port": port,
+            "fd.cport": cport,
+            "fd.lport": cport,
+            "fd.name": f":{cport}->{sip}:{port}" if v4 else f":{cport}->[{sip}]:{port}",
+            "fd.connected": record.ret == 0,
+            "fd.is_server": False,
+        }
