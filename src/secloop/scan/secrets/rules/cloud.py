@@ -1,5 +1,7 @@
 """Cloud and hosting providers: AWS, Google Cloud, Azure, Alibaba, Tencent, DigitalOcean,
-Heroku, IBM Cloud, Cloudflare, Databricks, Fly.io, Scalingo, PlanetScale.
+Heroku, IBM Cloud, Cloudflare, Databricks, Fly.io, Scalingo, PlanetScale, and hosting
+and platform services (Supabase, Neon, Render, Netlify, Vercel, Tailscale, Azure DevOps,
+OpenShift).
 
 Patterns follow each provider's published token format; where a provider's secret has
 no self-identifying prefix (an AWS secret access key is 40 base64 characters), the rule
@@ -347,4 +349,138 @@ _PAAS = (
     ),
 )
 
-RULES: tuple[SecretRule, ...] = (*_AWS, *_GOOGLE, *_AZURE, *_ASIA, *_PAAS)
+_HOSTING = (
+    SecretRule(
+        id="SECRET-CLOUDFLARE-API-TOKEN",
+        title="Cloudflare API token",
+        severity=_H,
+        keywords=("cloudflare", "cf_api_token", "cf-api-token", "cf_token"),
+        # Scoped API tokens are 40 URL-safe characters with no prefix: require the name.
+        pattern=assignment(r"cloudflare|cf[_\-]api[_\-]token|cf[_\-]token", r"[\w\-]{40}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        validator=_mixed,
+        peers={"gitleaks": "cloudflare-api-key"},
+        references=(
+            "https://developers.cloudflare.com/fundamentals/api/get-started/create-token/",
+        ),
+    ),
+    SecretRule(
+        id="SECRET-CLOUDFLARE-GLOBAL-API-KEY",
+        title="Cloudflare global API key",
+        severity=_C,
+        keywords=("cloudflare", "cf_api_key", "cf-api-key", "x-auth-key"),
+        # The legacy account-wide key: 37 lowercase hexadecimal characters.
+        pattern=assignment(r"cloudflare|cf[_\-]api[_\-]key|x-auth-key", r"[a-f0-9]{37}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.0,
+        peers={"gitleaks": "cloudflare-global-api-key"},
+        references=("https://developers.cloudflare.com/fundamentals/api/get-started/keys/",),
+        remediation="Roll the global API key in the Cloudflare dashboard and move to scoped"
+        " API tokens.",
+    ),
+    SecretRule(
+        id="SECRET-SUPABASE-ACCESS-TOKEN",
+        title="Supabase personal access token",
+        severity=_C,
+        keywords=("sbp_",),
+        pattern=token(r"sbp_[a-f0-9]{40}"),
+        entropy=3.0,
+        references=("https://supabase.com/docs/reference/api/introduction",),
+    ),
+    SecretRule(
+        id="SECRET-SUPABASE-SECRET-KEY",
+        title="Supabase secret API key",
+        severity=_C,
+        keywords=("sb_secret_",),
+        pattern=token(r"sb_secret_[\w\-]{30,64}", fence=r"\w\-"),
+        entropy=3.5,
+        references=("https://supabase.com/docs/guides/api/api-keys",),
+    ),
+    SecretRule(
+        id="SECRET-NEON-API-KEY",
+        title="Neon API key",
+        severity=_H,
+        keywords=("napi_",),
+        pattern=token(r"napi_[a-z0-9]{64}"),
+        entropy=3.5,
+        references=("https://neon.tech/docs/manage/api-keys",),
+    ),
+    SecretRule(
+        id="SECRET-RENDER-API-KEY",
+        title="Render API key",
+        severity=_H,
+        keywords=("rnd_",),
+        pattern=token(r"rnd_[A-Za-z0-9]{32}"),
+        entropy=3.5,
+        references=("https://render.com/docs/api#1-create-an-api-key",),
+    ),
+    SecretRule(
+        id="SECRET-NETLIFY-ACCESS-TOKEN",
+        title="Netlify personal access token",
+        severity=_H,
+        keywords=("netlify",),
+        pattern=assignment(r"netlify", r"nfp_[A-Za-z0-9]{36,40}|[\w\-]{40,46}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        validator=_mixed,
+        peers={"gitleaks": "netlify-access-token"},
+        references=("https://docs.netlify.com/api/get-started/#authentication",),
+    ),
+    SecretRule(
+        id="SECRET-VERCEL-ACCESS-TOKEN",
+        title="Vercel access token",
+        severity=_H,
+        keywords=("vercel",),
+        pattern=assignment(r"vercel", r"[A-Za-z0-9]{24}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        validator=_mixed,
+        references=("https://vercel.com/docs/rest-api#creating-an-access-token",),
+    ),
+    SecretRule(
+        id="SECRET-TAILSCALE-KEY",
+        title="Tailscale auth key or API access token",
+        severity=_H,
+        keywords=("tskey-",),
+        pattern=token(
+            r"tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{8,24}-[A-Za-z0-9]{24,48}",
+            fence=r"\w\-",
+        ),
+        entropy=3.5,
+        references=("https://tailscale.com/kb/1085/auth-keys",),
+    ),
+    SecretRule(
+        id="SECRET-AZURE-DEVOPS-PAT",
+        title="Azure DevOps personal access token",
+        severity=_C,
+        keywords=("devops", "azdo", "ado_pat", "ado_token", "ado-pat", "ado-token", "vsts"),
+        # Classic PATs are 52 lowercase base32 characters; the 84-character format
+        # carries the JQQJ9 marker and the AZDO provider signature.
+        pattern=assignment(
+            r"azure[_\-.]?devops|devops[_\-]?(?:pat|token)|azdo|ado[_\-](?:pat|token)|vsts",
+            r"[a-z2-7]{52}|[A-Za-z0-9]{52}JQQJ9[A-Za-z0-9]{19}AZDO[A-Za-z0-9]{4}",
+        ),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        references=(
+            "https://learn.microsoft.com/en-us/azure/devops/organizations/accounts/"
+            "use-personal-access-tokens-to-authenticate",
+        ),
+    ),
+    SecretRule(
+        id="SECRET-OPENSHIFT-USER-TOKEN",
+        title="OpenShift OAuth user token",
+        severity=_H,
+        keywords=("sha256~",),
+        pattern=token(r"sha256~[\w\-]{43}", fence=r"\w\-~"),
+        entropy=3.5,
+        peers={"gitleaks": "openshift-user-token"},
+        references=(
+            "https://docs.openshift.com/container-platform/4.15/authentication/"
+            "managing-oauth-access-tokens.html",
+        ),
+    ),
+)
+
+RULES: tuple[SecretRule, ...] = (*_AWS, *_GOOGLE, *_AZURE, *_ASIA, *_PAAS, *_HOSTING)

@@ -1,7 +1,9 @@
-"""Developer platforms: package registries (npm, PyPI, RubyGems, Clojars, Docker Hub),
-HashiCorp, observability (Datadog, New Relic, Sentry, Grafana, Dynatrace), delivery tools
-(Doppler, Pulumi, Prefect, ReadMe, Infracost) and AI APIs (OpenAI, Anthropic, Hugging
-Face, Perplexity).
+"""Developer platforms: package registries (npm, PyPI, RubyGems, Clojars, Docker Hub,
+JFrog Artifactory), HashiCorp, observability (Datadog, New Relic, Sentry, Grafana,
+Dynatrace), delivery tools (Doppler, Pulumi, Prefect, ReadMe, Infracost, Buildkite,
+CircleCI, SonarQube, Sourcegraph, Harness, Octopus Deploy, Snyk), identity and secret
+managers (1Password, Okta) and AI APIs (OpenAI, Anthropic, Hugging Face, Perplexity,
+Replicate, Groq, LangSmith, xAI).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import binascii
 import re
 
 from secloop.core.severity import Severity
+from secloop.scan.secrets.filters import has_character_classes
 from secloop.scan.secrets.model import ASSIGNMENT_WINDOW, SecretRule, assignment, token
 
 __all__ = ["RULES"]
@@ -42,6 +45,11 @@ def _prefixed(
         peers=peers or {},
         references=(reference,),
     )
+
+
+def _mixed(value: str) -> bool:
+    """Random tokens mix cases and digits; identifiers and words in one case do not."""
+    return has_character_classes(value, minimum=3)
 
 
 def _docker_auth(value: str) -> bool:
@@ -155,6 +163,20 @@ _HASHICORP = (
         "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
         peers={"gitleaks": "vault-batch-token"},
         fence=r"\w\-",
+    ),
+    SecretRule(
+        id="SECRET-VAULT-LEGACY-SERVICE-TOKEN",
+        title="HashiCorp Vault legacy service token",
+        severity=_C,
+        keywords=("vault",),
+        # Before Vault 1.10 service tokens were "s." and 24 base62 characters: too short
+        # and too plain to stand alone, so the key must name Vault.
+        pattern=assignment(r"vault[\w.\-]{0,12}?(?:token|auth)", r"s\.[A-Za-z0-9]{24}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.5,
+        validator=lambda value: _mixed(value[2:]),
+        peers={"gitleaks": "vault-service-token"},
+        references=("https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",),
     ),
 )
 
@@ -358,4 +380,165 @@ _AI = (
     ),
 )
 
-RULES: tuple[SecretRule, ...] = (*_REGISTRIES, *_HASHICORP, *_OBSERVABILITY, *_DELIVERY, *_AI)
+_CI = (
+    _prefixed(
+        "SECRET-BUILDKITE-API-TOKEN",
+        "Buildkite API access token",
+        r"bkua_[a-f0-9]{40}",
+        ("bkua_",),
+        "https://buildkite.com/docs/apis/managing-api-tokens",
+    ),
+    _prefixed(
+        "SECRET-CIRCLECI-PAT",
+        "CircleCI personal API token",
+        r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",
+        ("ccipat_",),
+        "https://circleci.com/docs/managing-api-tokens/",
+        severity=_C,
+    ),
+    _prefixed(
+        "SECRET-SONARQUBE-TOKEN",
+        "SonarQube user, project or global analysis token",
+        r"sq[uap]_[a-f0-9]{40}",
+        ("squ_", "sqp_", "sqa_"),
+        "https://docs.sonarsource.com/sonarqube-server/latest/user-guide/managing-tokens/",
+    ),
+    _prefixed(
+        "SECRET-SOURCEGRAPH-TOKEN",
+        "Sourcegraph access token",
+        r"sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40}",
+        ("sgp_",),
+        "https://sourcegraph.com/docs/cli/how-tos/creating_an_access_token",
+    ),
+    _prefixed(
+        "SECRET-HARNESS-TOKEN",
+        "Harness personal or service account token",
+        r"(?:pat|sat)\.[\w\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
+        ("pat.", "sat."),
+        "https://developer.harness.io/docs/platform/automation/api/add-and-manage-api-keys/",
+        peers={"gitleaks": "harness-api-key"},
+        fence=r"\w\-.",
+    ),
+    SecretRule(
+        id="SECRET-OCTOPUS-DEPLOY-API-KEY",
+        title="Octopus Deploy API key",
+        severity=_H,
+        keywords=("api-",),
+        pattern=token(r"API-[A-Z0-9]{26}", fence=r"\w\-"),
+        entropy=3.5,
+        # Real keys are random; an upper-case constant such as API-GATEWAY-... has no digit.
+        validator=lambda value: sum(c.isdigit() for c in value) >= 3,
+        peers={"gitleaks": "octopus-deploy-api-key"},
+        references=("https://octopus.com/docs/octopus-rest-api/how-to-create-an-api-key",),
+    ),
+    _prefixed(
+        "SECRET-ARTIFACTORY-REFERENCE-TOKEN",
+        "JFrog Artifactory reference token",
+        # The base64 of "reftkn:" followed by the token's version and body.
+        r"cmVmdGtu[A-Za-z0-9]{56}",
+        ("cmvmdgtu",),
+        "https://jfrog.com/help/r/jfrog-platform-administration-documentation/access-tokens",
+        peers={"gitleaks": "artifactory-reference-token"},
+        fence=r"\w+/=",
+    ),
+    SecretRule(
+        id="SECRET-SNYK-API-TOKEN",
+        title="Snyk API token",
+        severity=_H,
+        keywords=("snyk",),
+        pattern=assignment(
+            r"snyk[\w.\-]{0,20}?(?:token|key|auth)",
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        ),
+        window=ASSIGNMENT_WINDOW,
+        entropy=3.0,
+        # No gitleaks peer on purpose: every positive of gitleaks' snyk-api-token cases is
+        # the placeholder 12345678-ABCD-ABCD-ABCD-1234567890AB, which secloop rejects.
+        references=("https://docs.snyk.io/snyk-api/authentication-for-api",),
+    ),
+)
+
+_IDENTITY = (
+    _prefixed(
+        "SECRET-1PASSWORD-SERVICE-ACCOUNT-TOKEN",
+        "1Password service account token",
+        r"ops_eyJ[A-Za-z0-9+/_\-]{250,4000}={0,3}",
+        ("ops_eyj",),
+        "https://developer.1password.com/docs/service-accounts/",
+        peers={"gitleaks": "1password-service-account-token"},
+        severity=_C,
+        entropy=4.0,
+        fence=r"\w+/=\-",
+    ),
+    _prefixed(
+        "SECRET-1PASSWORD-SECRET-KEY",
+        "1Password account Secret Key",
+        r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
+        r"-[A-Z0-9]{5}",
+        ("a3-",),
+        "https://support.1password.com/secret-key-security/",
+        peers={"gitleaks": "1password-secret-key"},
+        severity=_C,
+        fence=r"\w\-",
+    ),
+    SecretRule(
+        id="SECRET-OKTA-API-TOKEN",
+        title="Okta API token",
+        severity=_C,
+        keywords=("okta",),
+        # SSWS API tokens: "00" and 40 URL-safe characters, assigned to an Okta key.
+        pattern=assignment(r"okta[\w.\-]{0,20}?(?:token|key|secret|ssws)", r"00[\w\-]{40}"),
+        window=ASSIGNMENT_WINDOW,
+        entropy=4.0,
+        validator=_mixed,
+        peers={"gitleaks": "okta-access-token"},
+        references=("https://developer.okta.com/docs/guides/create-an-api-token/main/",),
+    ),
+)
+
+_MORE_AI = (
+    _prefixed(
+        "SECRET-REPLICATE-API-TOKEN",
+        "Replicate API token",
+        r"r8_[A-Za-z0-9]{37}",
+        ("r8_",),
+        "https://replicate.com/docs/topics/security/api-tokens",
+        entropy=3.5,
+    ),
+    _prefixed(
+        "SECRET-GROQ-API-KEY",
+        "Groq API key",
+        r"gsk_[A-Za-z0-9]{52}",
+        ("gsk_",),
+        "https://console.groq.com/docs/api-keys",
+        entropy=3.5,
+    ),
+    _prefixed(
+        "SECRET-LANGSMITH-API-KEY",
+        "LangSmith API key",
+        r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",
+        ("lsv2_",),
+        "https://docs.smith.langchain.com/administration/how_to_guides/organization_management/create_account_api_key",
+    ),
+    _prefixed(
+        "SECRET-XAI-API-KEY",
+        "xAI API key",
+        r"xai-[A-Za-z0-9]{80}",
+        ("xai-",),
+        "https://docs.x.ai/docs/overview",
+        severity=_C,
+        entropy=3.5,
+        fence=r"\w\-",
+    ),
+)
+
+RULES: tuple[SecretRule, ...] = (
+    *_REGISTRIES,
+    *_HASHICORP,
+    *_OBSERVABILITY,
+    *_DELIVERY,
+    *_CI,
+    *_IDENTITY,
+    *_AI,
+    *_MORE_AI,
+)

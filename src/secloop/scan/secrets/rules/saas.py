@@ -1,11 +1,13 @@
 """SaaS APIs: payments (Stripe, Square, Flutterwave, Shippo, EasyPost, Duffel), email
 and messaging (Twilio, SendGrid, Mailgun, Mailchimp, Brevo), commerce (Shopify) and
-productivity (Postman, Linear, Notion, Typeform, Frame.io).
+productivity and design (Postman, Linear, Notion, Typeform, Frame.io, Figma, Airtable,
+Contentful, Mapbox) and banking (Plaid).
 """
 
 from __future__ import annotations
 
 from secloop.core.severity import Severity
+from secloop.scan.secrets.filters import has_character_classes
 from secloop.scan.secrets.model import ASSIGNMENT_WINDOW, SecretRule, assignment, token
 
 __all__ = ["RULES"]
@@ -292,4 +294,75 @@ _PRODUCTIVITY = (
     ),
 )
 
-RULES: tuple[SecretRule, ...] = (*_PAYMENTS, *_MESSAGING, *_COMMERCE, *_PRODUCTIVITY)
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _mixed(value: str) -> bool:
+    """Random tokens mix cases and digits; identifiers in one case do not."""
+    return has_character_classes(value, minimum=3)
+
+
+_DESIGN = (
+    SecretRule(
+        id="SECRET-NOTION-LEGACY-TOKEN",
+        title="Notion integration token (legacy secret_ format)",
+        severity=_H,
+        keywords=("secret_",),
+        pattern=token(r"secret_[A-Za-z0-9]{43}"),
+        # "secret_" starts many identifiers: require a random-looking body.
+        entropy=4.0,
+        validator=lambda value: _mixed(value[len("secret_") :]),
+        references=("https://developers.notion.com/docs/authorization",),
+    ),
+    _prefixed(
+        "SECRET-FIGMA-PAT",
+        "Figma personal access token",
+        r"figd_[\w\-]{38,44}",
+        ("figd_",),
+        "https://www.figma.com/developers/api#access-tokens",
+        entropy=3.5,
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-AIRTABLE-PAT",
+        "Airtable personal access token",
+        r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",
+        ("pat",),
+        "https://airtable.com/developers/web/guides/personal-access-tokens",
+        peers={"gitleaks": "airtable-personnal-access-token"},
+        fence=r"\w.",
+    ),
+    _prefixed(
+        "SECRET-CONTENTFUL-PAT",
+        "Contentful personal access token",
+        r"CFPAT-[\w\-]{43}",
+        ("cfpat-",),
+        "https://www.contentful.com/developers/docs/references/authentication/",
+        fence=r"\w\-",
+    ),
+    _prefixed(
+        "SECRET-MAPBOX-SECRET-TOKEN",
+        "Mapbox secret access token",
+        r"sk\.eyJ[\w\-]{40,400}\.[\w\-]{20,30}",
+        ("sk.eyj",),
+        "https://docs.mapbox.com/accounts/guides/tokens/",
+        fence=r"\w\-.",
+    ),
+    _prefixed(
+        "SECRET-PLAID-ACCESS-TOKEN",
+        "Plaid access token",
+        rf"access-(?:sandbox|development|production)-{_UUID}",
+        ("access-sandbox-", "access-development-", "access-production-"),
+        "https://plaid.com/docs/api/tokens/",
+        peers={"gitleaks": "plaid-api-token"},
+        fence=r"\w\-",
+    ),
+)
+
+RULES: tuple[SecretRule, ...] = (
+    *_PAYMENTS,
+    *_MESSAGING,
+    *_COMMERCE,
+    *_PRODUCTIVITY,
+    *_DESIGN,
+)
