@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from secloop.core.errors import Error
 from secloop.server.correlate import PeerIndex
 from secloop.server.errors import IngestError
+from secloop.server.gcpause import gc_paused
 from secloop.server.ingest import ImportedReport, ImportFormat, ImportLimits, import_report
-from secloop.server.storage import prioritise, repository
+from secloop.server.storage import repository
 from secloop.server.storage.db import SessionFactory, transaction
 from secloop.server.storage.ingest_store import IngestCounts, store_report
 
@@ -72,7 +73,6 @@ def _store(
         scan = repository.get_scan(session, scan_id)
         now = clock()
         counts = store_report(session, scan=scan, report=report, peers=peers, now=now)
-        prioritise.refresh(session, asset_id=scan.asset_id)
         scan.format, scan.tool, scan.tool_version = (
             report.format.value,
             report.tool,
@@ -101,12 +101,14 @@ def run_ingest(
 ) -> IngestCounts:
     """Import and store; on failure the scan is marked failed and the error re-raised."""
     try:
-        report = import_report(upload.data, source=upload.source, fmt=upload.fmt, limits=limits)
+        with gc_paused():
+            report = import_report(upload.data, source=upload.source, fmt=upload.fmt, limits=limits)
         if not upload.full_scan:
             report = _partial(report)
         for attempt in range(1, _RETRIES + 1):
             try:
-                return _store(factory, scan_id, report, peers, clock)
+                with gc_paused():
+                    return _store(factory, scan_id, report, peers, clock)
             except IntegrityError:
                 if attempt == _RETRIES:
                     raise

@@ -129,3 +129,26 @@ def test_concurrent_uploads_to_one_project_never_duplicate(database_url: str) ->
         )
     assert count == 50
     engine.dispose()
+
+
+def test_bulk_ingest_stores_what_the_core_path_stored_on_postgresql() -> None:
+    """COPY path against the Core path, each on a fresh database (see test_bulk_ingest)."""
+    from tests.unit.server.test_bulk_ingest import compare_on
+
+    names: list[str] = []
+
+    def fresh() -> str:
+        name = f"secloop_bulk_{secrets.token_hex(4)}"
+        with _admin() as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        names.append(name)
+        base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        return f"{base}/{name}"
+
+    try:
+        compare_on(fresh)
+    finally:
+        with _admin() as admin:
+            for name in names:
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                admin.execute(drop.format(sql.Identifier(name)))

@@ -9,10 +9,13 @@ Steps, all inside the caller's one transaction (nothing half-written on failure)
    then every report finding is matched without a round trip.
 3. Match each report finding: its fingerprint key first, then its correlation keys
    (:mod:`secloop.server.correlate`); else it is a new finding.
-4. Write in bulk: new findings (ids returned), keys, sources, occurrences, audit rows.
+4. Write in bulk (:mod:`secloop.server.storage.bulk`, COPY on PostgreSQL): new
+   findings with their priority and due date already computed, keys, sources,
+   occurrences, audit rows.
 5. Lifecycle (:mod:`secloop.server.lifecycle`): findings seen again that were fixed
    are reopened; after a complete scan, sources of this tool and scanner not seen are
    marked gone, and findings with no present source left are fixed.
+6. Re-prioritise only the existing findings whose severity this report raised.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from secloop.core.finding import Finding
@@ -31,6 +34,7 @@ from secloop.server.correlate import PeerIndex, correlation_keys, fingerprint_ke
 from secloop.server.ingest.interface import ImportedReport
 from secloop.server.lifecycle import Status, status_after_ingest, status_after_miss
 from secloop.server.priority import cvss_score, first_cve
+from secloop.server.storage import bulk, prioritise
 from secloop.server.storage.models import (
     KEY_LENGTH,
     NAME_LENGTH,
@@ -44,7 +48,6 @@ from secloop.server.storage.models import (
 )
 
 SYSTEM_USER = "secloop"
-_CHUNK = 5_000
 
 
 @dataclass(slots=True)
@@ -68,6 +71,7 @@ class _Target:
     row: dict[str, Any] | None = None
     tools: set[str] = field(default_factory=set)
     seen: bool = False
+    stored_severity: int | None = None  # as loaded: a change means a new priority
 
 
 @dataclass(slots=True)
@@ -123,7 +127,9 @@ class _Batch:
             ).where(FindingRow.asset_id == asset_id)
         )
         for fid, status, severity, suppressed in rows:
-            self.targets[fid] = _Target(fid, Status(status), severity, suppressed)
+            self.targets[fid] = _Target(
+                fid, Status(status), severity, suppressed, stored_severity=severity
+            )
         keys = self.session.execute(
             select(FindingKeyRow.value, FindingKeyRow.finding_id).where(
                 FindingKeyRow.asset_id == asset_id
@@ -230,11 +236,6 @@ class _Batch:
         }))  # fmt: skip
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]
-
-
 def _audit(
     target_id: int, *, old: Status | None, new: Status, user: str, reason: str, now: datetime
 ) -> dict[str, Any]:
@@ -273,27 +274,12 @@ class _Writer:
         self._insert_rows(StatusChangeRow, self.audit)
 
     def _insert_rows(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
-        # Core statements on the session's connection: the ORM's bulk path costs more
-        # than the database for 100,000 rows, and these rows need no ORM identity.
-        table: Table = model.__table__
-        connection = self.session.connection()
-        for chunk in _chunks(rows):
-            connection.execute(insert(table), chunk)
+        # Below the ORM (see secloop.server.storage.bulk): these rows need no identity.
+        bulk.insert_rows(self.session.connection(), model.__table__, rows)
 
     def _update_rows(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
-        """Executemany ``UPDATE ... WHERE id = :row_id``; every row sets the same columns."""
-        if not rows:
-            return
-        table: Table = model.__table__
-        columns = [name for name in rows[0] if name != "id"]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({name: bindparam(name) for name in columns})
-        )
-        connection = self.session.connection()
-        for chunk in _chunks(rows):
-            connection.execute(statement, [{**row, "row_id": row["id"]} for row in chunk])
+        """``UPDATE ... WHERE id = row["id"]`` in bulk; every row sets the same columns."""
+        bulk.update_rows(self.session.connection(), model.__table__, rows)
 
     def _insert_findings(self) -> None:
         batch = self.batch
@@ -302,12 +288,10 @@ class _Writer:
             for t in batch.new_targets
             if t.row is not None
         ]
-        ids: list[int] = []
+        scan = batch.scan
+        prioritise.score_new(self.session, rows, asset_id=scan.asset_id, project_id=scan.project_id)
         table: Table = FindingRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        connection = self.session.connection()
-        for chunk in _chunks(rows):
-            ids.extend(connection.execute(statement, chunk).scalars().all())
+        ids = bulk.insert_with_ids(self.session.connection(), table, rows)
         reason = f"first reported in scan {batch.scan.id}"
         for target, new_id in zip(batch.new_targets, ids, strict=True):
             target.id = new_id
@@ -418,4 +402,10 @@ def store_report(
     for finding in report.findings:
         batch.match(finding, known)
     _Writer(batch, scan.uploaded_by).write()
+    # New rows were scored as they were inserted; of the others only a raised severity
+    # changes an input of the priority (intel, exposure and SLA edits refresh themselves).
+    raised = [
+        t.id for t in batch.targets.values() if t.id is not None and t.severity != t.stored_severity
+    ]
+    prioritise.refresh(session, asset_id=scan.asset_id, finding_ids=raised)
     return batch.counts

@@ -11,19 +11,21 @@ findings by priority through an index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from secloop.core.severity import Severity
 from secloop.server.priority import Epss, Exposure, Kev, PriorityInput, prioritise
 from secloop.server.sla import SlaPolicy, due_date
+from secloop.server.storage.bulk import update_rows
 from secloop.server.storage.models import AssetRow, EpssRow, FindingRow, KevRow, ProjectRow
 
-__all__ = ["SLA_FIELDS", "policy_of", "refresh"]
+__all__ = ["SLA_FIELDS", "policy_of", "refresh", "score_new"]
 
 SLA_FIELDS = ("critical", "high", "medium", "low", "kev")
 _STORED = (
@@ -61,6 +63,7 @@ def _exposure(value: str) -> Exposure:
 
 
 def _computed(row: Any, policy: SlaPolicy) -> dict[str, Any]:
+    """The stored priority fields for one row of :func:`_query` (or one with its names)."""
     severity = Severity(row.severity)
     kev = Kev(row.kev_added, row.kev_due) if row.kev_added is not None else None
     epss = Epss(row.probability, row.percentile) if row.probability is not None else None
@@ -87,8 +90,13 @@ def refresh(
     asset_id: int | None = None,
     only_missing: bool = False,
     with_cve: bool = False,
+    finding_ids: Collection[int] | None = None,
 ) -> int:
-    """Recompute priorities and due dates of the selected findings; returns rows changed."""
+    """Recompute priorities and due dates of the selected findings; returns rows changed.
+
+    ``finding_ids`` narrows the selection to those findings (an ingest passes the ones
+    whose severity it raised: nothing else of theirs can have changed).
+    """
     where: list[ColumnElement[bool]] = []
     if project_id is not None:
         where.append(FindingRow.project_id == project_id)
@@ -99,25 +107,86 @@ def refresh(
     if with_cve:
         where.append(FindingRow.cve_id.is_not(None))
     policies = {p.id: policy_of(p) for p in session.scalars(select(ProjectRow))}
+    if finding_ids is None:
+        selections: Iterable[list[ColumnElement[bool]]] = [where]
+    else:
+        ids = sorted(finding_ids)
+        selections = (
+            [*where, FindingRow.id.in_(ids[i : i + _CHUNK])] for i in range(0, len(ids), _CHUNK)
+        )
     changes: list[dict[str, Any]] = []
-    for row in session.execute(_query(where)):
-        computed = _computed(row, policies[row.project_id])
-        if any(computed[name] != getattr(row, name) for name in _STORED):
-            changes.append({"row_id": row.id, **computed})
-    _write(session, changes)
+    for selection in selections:
+        for row in session.execute(_query(selection)):
+            computed = _computed(row, policies[row.project_id])
+            if any(computed[name] != getattr(row, name) for name in _STORED):
+                changes.append({"id": row.id, **computed})
+    table: Table = FindingRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
+    update_rows(session.connection(), table, changes)
     return len(changes)
 
 
-def _write(session: Session, changes: list[dict[str, Any]]) -> None:
-    if not changes:
+class _Inputs(NamedTuple):
+    """What :func:`_computed` reads, for a finding not yet in the database."""
+
+    severity: int
+    cvss_score: float | None
+    first_seen_at: datetime
+    exposure: str
+    kev_added: date | None
+    kev_due: date | None
+    probability: float | None
+    percentile: float | None
+
+
+def _matching(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
+    # PostgreSQL takes the whole list as one array parameter; elsewhere an IN list.
+    if postgres:
+        return column == any_(bindparam("ids", values, type_=ARRAY(String())))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
+def _intel(session: Session, cve_ids: Collection[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """KEV and EPSS entries of ``cve_ids`` (bounded IN lists: EPSS has 250,000 rows)."""
+    ids = sorted(cve_ids)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    step = max(len(ids), 1) if postgres else _CHUNK
+    kev: dict[str, Any] = {}
+    epss: dict[str, Any] = {}
+    for start in range(0, len(ids), step):
+        chunk = ids[start : start + step]
+        kev_rows = select(KevRow.cve_id, KevRow.date_added, KevRow.due_date)
+        kev.update((c, (a, d)) for c, a, d in session.execute(
+            kev_rows.where(_matching(KevRow.cve_id, chunk, postgres))
+        ))  # fmt: skip
+        epss_rows = select(EpssRow.cve_id, EpssRow.probability, EpssRow.percentile)
+        epss.update((c, (p, q)) for c, p, q in session.execute(
+            epss_rows.where(_matching(EpssRow.cve_id, chunk, postgres))
+        ))  # fmt: skip
+    return kev, epss
+
+
+def score_new(
+    session: Session, rows: Sequence[dict[str, Any]], *, asset_id: int, project_id: int
+) -> None:
+    """Fill the stored priority fields into finding rows about to be inserted.
+
+    Same computation as :func:`refresh`, done before the INSERT so that new findings
+    are written once instead of inserted and then updated (half the ingest's writes).
+    """
+    if not rows:
         return
-    table: Table = FindingRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
-    columns = [name for name in changes[0] if name != "row_id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({name: bindparam(name) for name in columns})
-    )
-    connection = session.connection()
-    for start in range(0, len(changes), _CHUNK):
-        connection.execute(statement, changes[start : start + _CHUNK])
+    exposure = session.scalar(select(AssetRow.exposure).where(AssetRow.id == asset_id))
+    project = session.get(ProjectRow, project_id)
+    if exposure is None or project is None:  # pragma: no cover - the scan row refers to both
+        raise AssertionError(f"no asset {asset_id} in project {project_id}")
+    policy = policy_of(project)
+    kev, epss = _intel(session, {r["cve_id"] for r in rows if r["cve_id"] is not None})
+    for row in rows:
+        cve = row["cve_id"]
+        added, due = kev.get(cve, (None, None))
+        probability, percentile = epss.get(cve, (None, None))
+        inputs = _Inputs(
+            row["severity"], row["cvss_score"], row["first_seen_at"], exposure,
+            added, due, probability, percentile,
+        )  # fmt: skip
+        row.update(_computed(inputs, policy))
