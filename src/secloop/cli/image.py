@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from secloop.cli.scan import scan_command
+from secloop.cli.scan import scan_params
 
 if TYPE_CHECKING:
     from secloop.cli.options import ScanOptions
@@ -55,10 +55,6 @@ Exit codes:
   2  usage error
   3  tool failure, or nothing could be scanned (see --allow-empty)
 """
-
-
-def _shared_params() -> list[click.Parameter]:
-    return [p for p in scan_command.params if p.name in _SHARED]
 
 
 _IMAGE_PARAMS: list[click.Parameter] = [
@@ -194,7 +190,7 @@ def _rootfs_callback(directory: Path, **raw: Any) -> int:
 image_command = click.Command(
     "image",
     callback=_image_callback,
-    params=[click.Argument(["image"]), *_shared_params(), *_IMAGE_PARAMS],
+    params=[click.Argument(["image"]), *scan_params(_SHARED), *_IMAGE_PARAMS],
     help="Scan a container image: a docker save archive, an OCI layout (directory or "
     "tar; PATH:TAG picks one image), or a registry reference such as "
     "registry.example.com/app:1.0. Nothing is extracted to disk; registry blobs are "
@@ -206,7 +202,7 @@ rootfs_command = click.Command(
     callback=_rootfs_callback,
     params=[
         click.Argument(["directory"], type=click.Path(path_type=Path, file_okay=False)),
-        *_shared_params(),
+        *scan_params(_SHARED),
     ],
     help="Scan an unpacked root filesystem (a mounted VM image, a debootstrap tree, /): "
     "OS and installed packages, secrets, configuration. Absolute symlinks resolve "

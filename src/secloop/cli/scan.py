@@ -133,3 +133,10 @@ def scan_command(paths: tuple[Path, ...], **options: object) -> int:
 
     root, only = scan_root(paths)  # several PATHs (a commit hook's files): one scan
     return run_scan_command(ScanOptions.from_click(root, {**options, "only": only}))
+
+
+def scan_params(names: frozenset[str]) -> list[click.Parameter]:
+    """The scan command's own Parameter objects named in ``names``, for verbs that share
+    its pipeline (``image``, ``rootfs``, ``secrets --git``): one definition, so help text,
+    types and defaults cannot drift."""
+    return [p for p in scan_command.params if p.name in names]

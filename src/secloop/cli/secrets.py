@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from secloop.cli.options import ScanOptions
-from secloop.cli.scan import FORMAT_CHOICES, SEVERITY_CHOICES
+from secloop.cli.scan import scan_params
 
 if TYPE_CHECKING:
     from secloop.cli.run import Effective
@@ -45,30 +45,6 @@ __all__ = ["secrets_group"]
     metavar="SECONDS",
     help="Stop reading history after this long and report what was read.",
 )
-@click.option("--severity", metavar="LIST", help="Comma-separated severities to report.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
-    help="Report format.  [default: table]",
-)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--exit-code", type=click.IntRange(0, 255), help="Exit code when the gate fails.")
-@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES, case_sensitive=False))
-@click.option(
-    "--baseline",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="A previous JSON report: report and gate on new secrets only.",
-)
-@click.option(
-    "--ignore-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Suppressions file.  [default: .secloopignore.yaml in PATH, else here]",
-)
-@click.option("--allow-empty", is_flag=True, default=None, help="Exit 0 when nothing was read.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display and no warnings.")
-@click.option("--debug", is_flag=True, help="Verbose logs and tracebacks.")
 @click.pass_context
 def secrets_group(ctx: click.Context, /, git_path: Path | None, **options: object) -> int | None:
     """Find committed secrets in git history, and audit a report's secrets.
@@ -85,6 +61,27 @@ def secrets_group(ctx: click.Context, /, git_path: Path | None, **options: objec
     if git_path is None:
         raise click.UsageError("give --git PATH, or a subcommand (see --help)")
     return _run_git(git_path, options)
+
+
+#: The report, baseline and gate options of ``secloop scan`` apply to history scans as is.
+secrets_group.params.extend(
+    scan_params(
+        frozenset(
+            {
+                "severity",
+                "fmt",
+                "output",
+                "exit_code",
+                "fail_on",
+                "baseline",
+                "ignore_file",
+                "allow_empty",
+                "quiet",
+                "debug",
+            }
+        )
+    )
+)
 
 
 def _run_git(repo: Path, options: dict[str, object]) -> int:
