@@ -16,14 +16,21 @@ Per event:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
 from secloop.runtime.event import Alert, Event
 from secloop.runtime.fields import catalogue_for
-from secloop.runtime.fields.base import Extractor
-from secloop.runtime.rules.compiler import constraints
+from secloop.runtime.fields.base import Catalogue, Extractor
+from secloop.runtime.rules.compiler import (
+    CompileError,
+    Predicate,
+    compile_condition,
+    constraints,
+    residual,
+)
+from secloop.runtime.rules.resolve import flatten
 from secloop.runtime.rules.ruleset import CompiledRule, Ruleset
 
 __all__ = ["INDEX_KEYS", "Engine", "EngineStats", "RuleMatching"]
@@ -53,24 +60,35 @@ class EngineStats:
     no_rules_for_source: int = 0
 
 
+Check = tuple[CompiledRule, Predicate]
+
+
 @dataclass(slots=True)
 class _Plan:
-    """The rules of one source and how to prefilter them."""
+    """The rules of one source, how to prefilter them, and what is left to evaluate.
 
-    rules: tuple[CompiledRule, ...]
+    ``checks`` pairs each rule with its *residual* predicate: the condition without
+    the top-level key conjuncts the prefilter has already verified.
+    """
+
+    checks: tuple[Check, ...]
     keys: tuple[Extractor, ...]
     allowed: tuple[tuple[frozenset[str] | None, ...], ...]
-    memo: dict[tuple[object, ...], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], tuple[Check, ...]] = field(default_factory=dict)
+    key_of: Callable[[Event], tuple[object, ...]] = field(init=False)
 
-    def candidates(self, event: Event) -> tuple[CompiledRule, ...]:
+    def __post_init__(self) -> None:
+        self.key_of = _key_function(self.keys)
+
+    def candidates(self, event: Event) -> tuple[Check, ...]:
         if not self.keys:
-            return self.rules
-        key = tuple(get(event) for get in self.keys)
+            return self.checks
+        key = self.key_of(event)
         found = self.memo.get(key)
         if found is None:
             found = tuple(
-                rule
-                for rule, allowed in zip(self.rules, self.allowed, strict=True)
+                check
+                for check, allowed in zip(self.checks, self.allowed, strict=True)
                 if all(a is None or v in a for a, v in zip(allowed, key, strict=True))
             )
             if len(self.memo) < _MEMO_LIMIT:
@@ -97,9 +115,9 @@ class Engine:
             self.stats.no_rules_for_source += 1
             return []
         alerts: list[Alert] = []
-        for rule in plan.candidates(event):
+        for rule, predicate in plan.candidates(event):
             try:
-                hit = rule.predicate(event)
+                hit = predicate(event)
             except Exception:  # noqa: BLE001 - one failing rule must not stop the others
                 self.stats.rule_errors[rule.name] += 1
                 continue
@@ -135,4 +153,31 @@ def _plan(source: str, rules: list[CompiledRule]) -> _Plan:
     keys = tuple(key for key in wanted if any(key in f for f in found))
     allowed = tuple(tuple(f.get(key) for key in keys) for f in found)
     extractors = tuple(catalogue.extractor(name, arg) for name, arg in keys)
-    return _Plan(tuple(rules), extractors, allowed)
+    checks = tuple((rule, _residual(rule, catalogue, keys)) for rule in rules)
+    return _Plan(checks, extractors, allowed)
+
+
+def _residual(
+    rule: CompiledRule, catalogue: Catalogue, keys: tuple[tuple[str, str | None], ...]
+) -> Predicate:
+    """The rule's predicate less the conjuncts the prefilter checks (the full one if no keys)."""
+    if not keys:
+        return rule.predicate
+    try:
+        return compile_condition(flatten(residual(rule.condition, catalogue, keys)), catalogue)
+    except CompileError:  # pragma: no cover - the full condition compiled at load
+        return rule.predicate
+
+
+def _key_function(keys: tuple[Extractor, ...]) -> Callable[[Event], tuple[object, ...]]:
+    """The prefilter key of an event: one tuple display for the usual one to three keys."""
+    if len(keys) == 1:
+        (first,) = keys
+        return lambda event: (first(event),)
+    if len(keys) == 2:
+        first, second = keys
+        return lambda event: (first(event), second(event))
+    if len(keys) == 3:
+        first, second, third = keys
+        return lambda event: (first(event), second(event), third(event))
+    return lambda event: tuple([get(event) for get in keys])

@@ -149,4 +149,8 @@ def json_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT(value)
+
+
+# ``json.dumps`` with non-default options builds a new encoder per call; build it once.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

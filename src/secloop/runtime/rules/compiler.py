@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from secloop.runtime.event import Event, FieldValue
 from secloop.runtime.fields.base import Catalogue, Extractor, FieldSpec, FieldType
@@ -35,11 +38,19 @@ from secloop.runtime.rules.ast import (
 )
 from secloop.runtime.rules.matchers import MatchError, build_matcher, coerce, list_matcher
 
-__all__ = ["CompileError", "Predicate", "compile_condition", "constraints", "field_getter"]
+__all__ = [
+    "CompileError",
+    "Predicate",
+    "compile_condition",
+    "constraints",
+    "field_getter",
+    "residual",
+]
 
 Predicate = Callable[[Event], bool]
 Transform = Callable[[FieldValue], FieldValue | None]
 
+_UNREAD = object()  # a rule-local field not extracted yet
 _STRINGY = (FieldType.STRING, FieldType.BYTES, FieldType.IPADDR, FieldType.IPNET)
 
 
@@ -56,8 +67,136 @@ class CompileError(Exception):
 def compile_condition(
     node: Node, catalogue: Catalogue, event_types: frozenset[str] | None = None
 ) -> Predicate:
-    """The predicate of a flattened tree (see ``resolve.flatten``); raises CompileError."""
-    return _Compiler(catalogue, event_types).node(node)
+    """The predicate of a flattened tree (see ``resolve.flatten``); raises CompileError.
+
+    The tree becomes the source of one Python function (``return a and (b or not c)``)
+    compiled with :func:`compile`: a rule costs one call per event instead of one call
+    per ``and``/``or``/check. Safety: the generated text is made only of fixed
+    keywords and operators and of identifiers this module invents (``_g4``, ``_k5``,
+    ``_x6``, ``v``, ``e``). Every value that comes from a rules file (strings, lists,
+    numbers, regexes, matchers, extractors) is bound to such an identifier in the
+    code's private namespace and never spelled into the source, not even through
+    ``repr``, so no rule text can become code. The namespace has no builtins. A tree
+    too deep for Python's compiler falls back to nested closures with the same meaning.
+    """
+    tree = _Compiler(catalogue, event_types).node(node)
+    return _Emitter().predicate(tree)
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """One compiled check: a shape from :data:`_SHAPES`, its getter and its operand."""
+
+    shape: str
+    get: Callable[[Event], object]
+    operand: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Branch:
+    """``and``, ``or`` (several children) or ``not`` (one child)."""
+
+    kind: str
+    children: tuple[_Tree, ...]
+
+
+_Tree = _Leaf | _Branch
+
+# shape -> (source template, closure factory); ``{f}`` reads the field, ``{k}`` the operand.
+_SHAPES: dict[str, tuple[str, Callable[[Callable[[Event], Any], Any], Predicate]]] = {
+    "exists": ("({f} is not None)", lambda g, k: lambda e: g(e) is not None),
+    "eq": ("({f} == {k})", lambda g, k: lambda e: g(e) == k),
+    "in": ("({f} in {k})", lambda g, k: lambda e: g(e) in k),
+    "startswith": (
+        "(_isinstance(v := {f}, _str) and v.startswith({k}))",
+        lambda g, k: lambda e: isinstance(v := g(e), str) and v.startswith(k),
+    ),
+    "contains": (
+        "(_isinstance(v := {f}, _str) and {k} in v)",
+        lambda g, k: lambda e: isinstance(v := g(e), str) and k in v,
+    ),
+    "match": (
+        "((v := {f}) is not None and {k}(v))",
+        lambda g, k: lambda e: (v := g(e)) is not None and k(v),
+    ),
+    "pred": ("{f}", lambda g, k: g),
+}
+
+
+class _Emitter:
+    """Writes a tree as one function over names bound in a private namespace.
+
+    A field read by several checks of the rule is extracted once per call into a
+    local (``_x3``), the others are read in place; both short-circuit as before.
+    """
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, object] = {
+            "__builtins__": {},
+            "_str": str,
+            "_isinstance": isinstance,
+            "_M": _UNREAD,
+        }
+        self.ids: dict[int, str] = {}
+        self.uses: Counter[int] = Counter()
+        self.locals: list[str] = []
+
+    def predicate(self, tree: _Tree) -> Predicate:
+        self.count(tree)
+        try:
+            body = self.expr(tree)
+            init = f"    {' = '.join(self.locals)} = _M\n" if self.locals else ""
+            source = f"def _predicate(e):\n{init}    return {body}\n"
+            exec(compile(source, "<rule condition>", "exec"), self.namespace)  # noqa: S102
+        except (SyntaxError, RecursionError, MemoryError):
+            return _closure(tree)
+        return self.namespace["_predicate"]  # type: ignore[return-value]
+
+    def count(self, tree: _Tree) -> None:
+        if isinstance(tree, _Leaf):
+            if tree.shape != "pred":
+                self.uses[id(tree.get)] += 1
+            return
+        for child in tree.children:
+            self.count(child)
+
+    def bind(self, prefix: str, value: object) -> str:
+        name = self.ids.get(id(value))
+        if name is None:
+            name = f"_{prefix}{len(self.namespace)}"
+            self.namespace[name] = value
+            self.ids[id(value)] = name
+        return name
+
+    def fetch(self, leaf: _Leaf) -> str:
+        getter = self.bind("g", leaf.get)
+        if leaf.shape == "pred" or self.uses[id(leaf.get)] < 2:
+            return f"{getter}(e)"
+        local = "_x" + getter[2:]
+        if local not in self.locals:
+            self.locals.append(local)
+        return f"({local} if {local} is not _M else ({local} := {getter}(e)))"
+
+    def expr(self, tree: _Tree) -> str:
+        if isinstance(tree, _Leaf):
+            template = _SHAPES[tree.shape][0]
+            return template.format(f=self.fetch(tree), k=self.bind("k", tree.operand))
+        parts = [self.expr(child) for child in tree.children]
+        if not parts:  # an empty conjunction holds, an empty disjunction does not
+            return "True" if tree.kind == "and" else "False"
+        if tree.kind == "not":
+            return f"(not {parts[0]})"
+        return "(" + f" {tree.kind} ".join(parts) + ")"
+
+
+def _closure(tree: _Tree) -> Predicate:
+    if isinstance(tree, _Leaf):
+        return _SHAPES[tree.shape][1](tree.get, tree.operand)
+    children = [_closure(child) for child in tree.children]
+    if tree.kind == "not":
+        inner = children[0]
+        return lambda event: not inner(event)
+    return _all(children) if tree.kind == "and" else _any(children)
 
 
 class _Compiler:
@@ -65,34 +204,41 @@ class _Compiler:
         self.catalogue = catalogue
         self.event_types = event_types
 
-    def node(self, node: Node) -> Predicate:
-        if isinstance(node, And):
-            return _all([self.node(child) for child in node.children])
-        if isinstance(node, Or):
-            return _any([self.node(child) for child in node.children])
+    def node(self, node: Node) -> _Tree:
+        if isinstance(node, And | Or):
+            kind = "and" if isinstance(node, And) else "or"
+            children: list[_Tree] = []
+            for child in node.children:
+                built = self.node(child)
+                if isinstance(built, _Branch) and built.kind == kind:
+                    children.extend(built.children)  # (a and b) and c: one flat chain
+                else:
+                    children.append(built)
+            return _Branch(kind, tuple(children))
         if isinstance(node, Not):
-            inner = self.node(node.child)
-            return lambda event: not inner(event)
+            return _Branch("not", (self.node(node.child),))
         if isinstance(node, Macro):
             return self.node(node.body)
         if isinstance(node, MacroRef):
             raise CompileError(f"Undefined macro '{node.name}' used in filter.", node.offset)
         return self.check(node)
 
-    def check(self, check: Compare) -> Predicate:
+    def check(self, check: Compare) -> _Leaf:
         spec, get = field_getter(check.lhs, self.catalogue)
         kind = _result_type(check.lhs, spec)
         if check.op is Op.EXISTS:
-            return lambda event: get(event) is not None
+            return _Leaf("exists", get)
         rhs = check.rhs
         if isinstance(rhs, FieldRef):
-            return self._field_rhs(check, get, kind, rhs)
+            return _Leaf("pred", self._field_rhs(check, get, kind, rhs))
         values = [i.text for i in rhs.items] if isinstance(rhs, ListLiteral) else []
         if isinstance(rhs, Literal):
             values = [rhs.text]
         self._check_event_types(check, values)
         is_list = (spec.is_list or spec.any_match) and Transformer.LEN not in check.lhs.transformers
-        fast = None if is_list else _fast_check(check.op, kind, values, get)
+        fast = _set_check(check.op, kind, values, get, spec.any_match) if is_list else None
+        if not is_list:
+            fast = _fast_check(check.op, kind, values, get)
         if fast is not None:
             return fast
         try:
@@ -103,8 +249,8 @@ class _Compiler:
             ) from err
         if is_list:
             lifted = list_matcher(check.op if not spec.any_match else Op.INTERSECTS, element)
-            return lambda event: (value := get(event)) is not None and lifted(value)
-        return lambda event: (value := get(event)) is not None and element(value)
+            return _Leaf("match", get, lifted)
+        return _Leaf("match", get, element)
 
     def _field_rhs(
         self, check: Compare, get: Extractor, kind: FieldType, rhs: FieldRef
@@ -140,8 +286,8 @@ class _Compiler:
 
 def _fast_check(  # noqa: PLR0911 - one exit per fast shape
     op: Op, kind: FieldType, values: list[str], get: Extractor
-) -> Predicate | None:
-    """One closure for the commonest checks, skipping the matcher call (the hot path).
+) -> _Leaf | None:
+    """One leaf for the commonest checks, skipping the matcher call (the hot path).
 
     ``None`` never equals nor belongs to a constant, so a missing field stays false.
     """
@@ -149,21 +295,42 @@ def _fast_check(  # noqa: PLR0911 - one exit per fast shape
         return None
     try:
         if op is Op.EQ:
-            rhs = coerce(values[0], kind)
-            return lambda event: get(event) == rhs
+            return _Leaf("eq", get, coerce(values[0], kind))
         if op in (Op.IN, Op.INTERSECTS):
-            members = frozenset(coerce(v, kind) for v in values)
-            return lambda event: get(event) in members
+            return _Leaf("in", get, frozenset(coerce(v, kind) for v in values))
     except MatchError:
         return None
     if kind is not FieldType.STRING:
         return None
-    text = values[0]
     if op is Op.STARTSWITH:
-        return lambda event: isinstance(value := get(event), str) and value.startswith(text)
+        return _Leaf("startswith", get, values[0])
     if op is Op.CONTAINS:
-        return lambda event: isinstance(value := get(event), str) and text in value
+        return _Leaf("contains", get, values[0])
     return None
+
+
+def _set_check(
+    op: Op, kind: FieldType, values: list[str], get: Extractor, any_match: bool
+) -> _Leaf | None:
+    """``in``/``intersects`` of a list field with constants, as one set operation.
+
+    The same as lifting ``members.__contains__`` with :func:`list_matcher`: ``in``
+    needs every value in the set (a subset test), ``intersects`` (and any operator on
+    an ancestor field) at least one (not disjoint); scalars count as one-value lists.
+    """
+    if op not in (Op.IN, Op.INTERSECTS) or kind not in (FieldType.STRING, FieldType.INT):
+        return None
+    try:
+        members = frozenset(coerce(v, kind) for v in values)
+    except MatchError:
+        return None  # the general path reports the error
+    if op is Op.INTERSECTS or any_match:
+        return _Leaf("match", get, lambda v: not members.isdisjoint(_items(v)))
+    return _Leaf("match", get, lambda v: members.issuperset(_items(v)))
+
+
+def _items(value: FieldValue) -> tuple[object, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def _all(predicates: list[Predicate]) -> Predicate:
@@ -286,6 +453,16 @@ def constraints(
         key, values = allowed
         found[key] = values & found[key] if key in found else values
     return found
+
+
+def residual(node: Node, catalogue: Catalogue, keys: Iterable[tuple[str, str | None]]) -> Node:
+    """``node`` without the top-level conjuncts that :func:`constraints` turned into keys.
+
+    When the engine's prefilter admits a rule, every such conjunct already holds (the
+    key's value is in their intersection), so evaluating them again is wasted work.
+    """
+    wanted = set(keys)
+    return And(tuple(c for c in _conjuncts(node) if _allowed(c, catalogue, wanted) is None))
 
 
 def _conjuncts(node: Node) -> list[Node]:

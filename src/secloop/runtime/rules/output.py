@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from secloop.runtime.event import Event, FieldValue
 from secloop.runtime.fields.base import Catalogue
@@ -43,20 +43,34 @@ class OutputTemplate:
 
     parts: tuple[Part, ...]
     fields: tuple[str, ...]
+    _getters: tuple[tuple[str, Callable[[Event], FieldValue | None]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    _layout: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One getter per distinct field, and a ``str.format`` layout whose ``{n}`` slots
+        # name them: rendering is then one C call (literal braces are doubled).
+        slots: dict[str, int] = {}
+        getters: list[tuple[str, Callable[[Event], FieldValue | None]]] = []
+        layout: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                layout.append(part.replace("{", "{{").replace("}", "}}"))
+                continue
+            name = part[0]
+            if name not in slots:
+                slots[name] = len(getters)
+                getters.append(part)
+            layout.append("{%d}" % slots[name])  # noqa: UP031 - the braces are the point
+        object.__setattr__(self, "_getters", tuple(getters))
+        object.__setattr__(self, "_layout", "".join(layout))
 
     def render(self, event: Event) -> tuple[str, dict[str, FieldValue | None]]:
         """The output line and the values of the fields it used."""
-        out: list[str] = []
-        values: dict[str, FieldValue | None] = {}
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            name, get = part
-            value = get(event)
-            values[name] = value
-            out.append(value if isinstance(value, str) else render_value(value))
-        return "".join(out), values
+        values = {name: get(event) for name, get in self._getters}
+        texts = [v if v.__class__ is str else render_value(v) for v in values.values()]
+        return self._layout.format(*texts), values
 
 
 def render_value(value: FieldValue | None) -> str:

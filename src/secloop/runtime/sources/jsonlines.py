@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date as _date
 from typing import IO, Any
 
 from secloop.runtime.sources.interface import SourceLimits, SourceStats
@@ -81,19 +82,23 @@ def _line(stream: IO[bytes], limits: SourceLimits, stats: SourceStats, number: i
 
 
 def parse_rfc3339_ns(text: object) -> int | None:
-    """Nanoseconds since the epoch of an RFC 3339 time, or None when it is not one."""
-    import calendar
+    """Nanoseconds since the epoch of an RFC 3339 time, or None when it is not one.
 
+    The arithmetic is :func:`calendar.timegm`'s, inlined: the day of the month and the
+    clock fields are added without range checks, an impossible month raises ValueError.
+    """
     if not isinstance(text, str):
         return None
     match = _RFC3339.match(text)
     if match is None:
         return None
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    fraction = (match.group(7) or "").ljust(9, "0")
-    seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    zone = match.group(8)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    days = _date(int(year), int(month), 1).toordinal() - _EPOCH_ORDINAL + int(day) - 1
+    seconds = ((days * 24 + int(hour)) * 60 + int(minute)) * 60 + int(second)
     if zone and zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    return seconds * 1_000_000_000 + int(fraction)
+    return seconds * 1_000_000_000 + (int(fraction.ljust(9, "0")) if fraction else 0)
+
+
+_EPOCH_ORDINAL = _date(1970, 1, 1).toordinal()
