@@ -8,6 +8,7 @@ Caches left behind add size and stale metadata to every layer that ships.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -67,11 +68,13 @@ class _PinCheck(RunCheck):
                 )
                 return
 
+    @abstractmethod
     def install(self, command: Command) -> Invocation | None:
-        raise NotImplementedError
+        """The package-manager invocation in ``command``, if it installs packages."""
 
+    @abstractmethod
     def pinned(self, package: str) -> bool:
-        raise NotImplementedError
+        """True when ``package`` names an exact version in this manager's syntax."""
 
 
 class AptPin(_PinCheck):
