@@ -147,6 +147,8 @@ class _Emitter:
             body = self.expr(tree)
             init = f"    {' = '.join(self.locals)} = _M\n" if self.locals else ""
             source = f"def _predicate(e):\n{init}    return {body}\n"
+            # Safe: see the module docstring; rule values never enter the source.
+            # secloop:ignore PY-CODE-002 only fixed keywords and generated names in source
             exec(compile(source, "<rule condition>", "exec"), self.namespace)  # noqa: S102
         except (SyntaxError, RecursionError, MemoryError):
             return _closure(tree)
