@@ -34,10 +34,8 @@ PRIORITY_CHOICES = (
     "DEBUG",
 )
 _RULES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-@click.command("detect")
-@click.option(
+#: The rules files of ``detect`` and ``sensor``, loaded in the order given.
+_RULES_OPTION = click.option(
     "--rules",
     "rules_files",
     multiple=True,
@@ -45,6 +43,10 @@ _RULES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=_RULES_FILE,
     help="A Falco rules file; repeat to load several, in order (later ones override).",
 )
+
+
+@click.command("detect")
+@_RULES_OPTION
 @click.option(
     "--source",
     type=click.Choice(SOURCE_CHOICES),
@@ -173,14 +175,7 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
 
 
 @click.command("sensor")
-@click.option(
-    "--rules",
-    "rules_files",
-    multiple=True,
-    required=True,
-    type=_RULES_FILE,
-    help="A Falco rules file; repeat to load several, in order (later ones override).",
-)
+@_RULES_OPTION
 @click.option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),

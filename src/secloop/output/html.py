@@ -14,16 +14,11 @@ charting library and the output is byte-for-byte deterministic.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib.resources import files
 
-from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from secloop.core.finding import BaselineState, Finding, FindingKind
@@ -31,10 +26,11 @@ from secloop.core.fingerprint import fingerprint_subject
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
+from secloop.output.templating import csp_hash, packaged_asset, packaged_environment
 
 __all__ = ["HtmlFormatter", "is_web_link"]
 
-_TEMPLATES = "templates"
+_PACKAGE = "secloop.output"
 _SEVERITIES = tuple(sorted(Severity, reverse=True))
 _CHART_HEIGHT = 120  # pixels available to the tallest severity bar
 _KIND_WIDTH = 220  # pixels available to the longest kind bar
@@ -44,7 +40,7 @@ class HtmlFormatter(Formatter):
     format = OutputFormat.HTML
 
     def render(self, result: ScanResult, context: ReportContext) -> str:
-        env = _environment()
+        env = packaged_environment(_PACKAGE)
         css = _asset("report.css")
         script = _asset("report.js")
         template = env.get_template("report.html.j2")
@@ -69,33 +65,13 @@ class HtmlFormatter(Formatter):
 
 
 def _asset(name: str) -> str:
-    """A packaged template file, read through importlib.resources (works from a wheel)."""
-    return files("secloop.output").joinpath(_TEMPLATES, name).read_text(encoding="utf-8")
-
-
-@cache
-def _environment() -> Environment:
-    """One environment per process; autoescaping is on for every template, whatever its name."""
-    return Environment(
-        loader=FunctionLoader(_asset),
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "j2"), default_for_string=True, default=True
-        ),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return packaged_asset(_PACKAGE, name)
 
 
 def _content_security_policy(css: str, script: str) -> str:
-    def digest(text: str) -> str:
-        raw = hashlib.sha256(text.encode("utf-8")).digest()
-        return "'sha256-" + base64.b64encode(raw).decode("ascii") + "'"
-
     return (
         "default-src 'none'; "
-        f"style-src {digest(css)}; script-src {digest(script)}; "
+        f"style-src {csp_hash(css)}; script-src {csp_hash(script)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
 

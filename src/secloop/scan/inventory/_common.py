@@ -50,6 +50,14 @@ def load_toml(text: str, path: str) -> dict[str, Any]:
         raise ScanError(f"{path}: could not extract from file: not valid TOML ({err})") from None
 
 
+def toml_package_tables(text: str, path: str) -> list[dict[str, Any]]:
+    """The ``[[package]]`` tables with a name and a version (Cargo, Poetry and uv locks)."""
+    entries = load_toml(text, path).get("package", [])
+    if not isinstance(entries, list):
+        raise ScanError(f"{path}: could not extract from file: 'package' is not an array")
+    return [e for e in entries if isinstance(e, dict) and "name" in e and "version" in e]
+
+
 def load_yaml(text: str, path: str) -> Any:
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506

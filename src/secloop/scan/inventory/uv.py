@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from secloop.core.package import Package
-from secloop.scan.interface import ScanError
 from secloop.scan.inventory._common import (
     LockfileAnalyzer,
     dedupe,
-    load_toml,
     make_package,
     pypi_name,
+    toml_package_tables,
 )
 
 __all__ = ["UvLockAnalyzer", "parse_uv_lock"]
@@ -30,14 +29,10 @@ def _is_local(entry: dict[str, Any]) -> bool:
 
 
 def parse_uv_lock(text: str, path: str) -> tuple[Package, ...]:
-    document = load_toml(text, path)
-    entries = document.get("package", [])
-    if not isinstance(entries, list):
-        raise ScanError(f"{path}: could not extract from file: 'package' is not an array")
     packages = [
         make_package(pypi_name(str(e["name"])), str(e["version"]), "PyPI", path)
-        for e in entries
-        if isinstance(e, dict) and "name" in e and "version" in e and not _is_local(e)
+        for e in toml_package_tables(text, path)
+        if not _is_local(e)
     ]
     return dedupe(packages)
 

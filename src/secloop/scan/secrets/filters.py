@@ -18,6 +18,7 @@ __all__ = [
     "has_character_classes",
     "is_placeholder",
     "looks_like_reference",
+    "mixes_case_and_digits",
     "shannon_entropy",
 ]
 
@@ -90,3 +91,8 @@ def has_character_classes(value: str, *, minimum: int) -> bool:
         any(c.isdigit() for c in value),
     )
     return sum(classes) >= minimum
+
+
+def mixes_case_and_digits(value: str) -> bool:
+    """Random tokens mix lower case, upper case and digits; identifiers in one case do not."""
+    return has_character_classes(value, minimum=3)

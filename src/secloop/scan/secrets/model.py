@@ -167,3 +167,32 @@ def assignment(names: str, value: str, *, max_gap: int = 40) -> re.Pattern[str]:
         rf"\s{{0,4}}(?::{{1,3}}=|=>|\.=|\?=|[:=>,]|\s)\s{{0,8}}"
         rf"[\"'`]?(?P<{SECRET_GROUP}>{value})(?![{_WORD}])",
     )
+
+
+def prefixed_rule(
+    rule_id: str,
+    title: str,
+    body: str,
+    keywords: tuple[str, ...],
+    reference: str,
+    *,
+    peers: Mapping[str, str] | None = None,
+    severity: Severity = Severity.HIGH,
+    entropy: float | None = 3.0,
+    fence: str = r"\w",
+    specificity: int = 0,
+    window: int | None = None,
+) -> SecretRule:
+    """A rule for a self-identifying token (a vendor prefix and a body): the common case."""
+    return SecretRule(
+        id=rule_id,
+        title=title,
+        severity=severity,
+        keywords=keywords,
+        pattern=token(body, fence=fence),
+        entropy=entropy,
+        specificity=specificity,
+        window=window,
+        peers=dict(peers or {}),
+        references=(reference,),
+    )

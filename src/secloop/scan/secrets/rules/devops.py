@@ -13,43 +13,18 @@ import binascii
 import re
 
 from secloop.core.severity import Severity
-from secloop.scan.secrets.filters import has_character_classes
-from secloop.scan.secrets.model import ASSIGNMENT_WINDOW, SecretRule, assignment, token
+from secloop.scan.secrets.filters import mixes_case_and_digits
+from secloop.scan.secrets.model import (
+    ASSIGNMENT_WINDOW,
+    SecretRule,
+    assignment,
+    prefixed_rule,
+    token,
+)
 
 __all__ = ["RULES"]
 
 _C, _H, _M = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
-
-
-def _prefixed(
-    rule_id: str,
-    title: str,
-    body: str,
-    keywords: tuple[str, ...],
-    reference: str,
-    *,
-    peers: dict[str, str] | None = None,
-    severity: Severity = _H,
-    entropy: float | None = 3.0,
-    fence: str = r"\w",
-    specificity: int = 0,
-) -> SecretRule:
-    return SecretRule(
-        id=rule_id,
-        title=title,
-        severity=severity,
-        keywords=keywords,
-        pattern=token(body, fence=fence),
-        entropy=entropy,
-        specificity=specificity,
-        peers=peers or {},
-        references=(reference,),
-    )
-
-
-def _mixed(value: str) -> bool:
-    """Random tokens mix cases and digits; identifiers and words in one case do not."""
-    return has_character_classes(value, minimum=3)
 
 
 def _docker_auth(value: str) -> bool:
@@ -63,7 +38,7 @@ def _docker_auth(value: str) -> bool:
 
 
 _REGISTRIES = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-NPM-ACCESS-TOKEN",
         "npm access token",
         r"npm_[A-Za-z0-9]{36}",
@@ -87,7 +62,7 @@ _REGISTRIES = (
         ),
         specificity=-1,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-PYPI-UPLOAD-TOKEN",
         "PyPI upload token",
         r"pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,1000}",
@@ -97,7 +72,7 @@ _REGISTRIES = (
         severity=_C,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-RUBYGEMS-API-KEY",
         "RubyGems API key",
         r"rubygems_[a-f0-9]{48}",
@@ -106,7 +81,7 @@ _REGISTRIES = (
         peers={"gitleaks": "rubygems-api-token"},
         severity=_C,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-CLOJARS-TOKEN",
         "Clojars deploy token",
         r"CLOJARS_[A-Za-z0-9]{60}",
@@ -114,7 +89,7 @@ _REGISTRIES = (
         "https://github.com/clojars/clojars-web/wiki/Deploy-Tokens",
         peers={"gitleaks": "clojars-api-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-DOCKERHUB-PAT",
         "Docker Hub personal access token",
         r"dckr_pat_[\w\-]{27}",
@@ -135,7 +110,7 @@ _REGISTRIES = (
 )
 
 _HASHICORP = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-TERRAFORM-CLOUD-TOKEN",
         "Terraform Cloud / Enterprise API token",
         r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}",
@@ -145,7 +120,7 @@ _HASHICORP = (
         severity=_C,
         fence=r"\w=\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-VAULT-SERVICE-TOKEN",
         "HashiCorp Vault service token",
         r"hvs\.[\w\-]{90,120}",
@@ -155,7 +130,7 @@ _HASHICORP = (
         severity=_C,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-VAULT-BATCH-TOKEN",
         "HashiCorp Vault batch token",
         r"hvb\.[\w\-]{138,300}",
@@ -174,7 +149,7 @@ _HASHICORP = (
         pattern=assignment(r"vault[\w.\-]{0,12}?(?:token|auth)", r"s\.[A-Za-z0-9]{24}"),
         window=ASSIGNMENT_WINDOW,
         entropy=3.5,
-        validator=lambda value: _mixed(value[2:]),
+        validator=lambda value: mixes_case_and_digits(value[2:]),
         peers={"gitleaks": "vault-service-token"},
         references=("https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",),
     ),
@@ -202,7 +177,7 @@ _OBSERVABILITY = (
         peers={"gitleaks": "datadog-access-token"},
         references=("https://docs.datadoghq.com/account_management/api-app-keys/",),
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-NEW-RELIC-USER-KEY",
         "New Relic user API key",
         r"NRAK-[A-Z0-9a-z]{27}",
@@ -210,7 +185,7 @@ _OBSERVABILITY = (
         "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys/",
         peers={"gitleaks": "new-relic-user-api-key"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-NEW-RELIC-INSERT-KEY",
         "New Relic insight insert key",
         r"NRII-[\w\-]{32}",
@@ -219,7 +194,7 @@ _OBSERVABILITY = (
         peers={"gitleaks": "new-relic-insert-key"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-NEW-RELIC-BROWSER-KEY",
         "New Relic browser API token",
         r"NRJS-[a-f0-9]{19}",
@@ -228,7 +203,7 @@ _OBSERVABILITY = (
         peers={"gitleaks": "new-relic-browser-api-token"},
         severity=_M,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SENTRY-ORG-TOKEN",
         "Sentry organization auth token",
         r"sntrys_eyJ[A-Za-z0-9+/=]{60,400}_[A-Za-z0-9+/]{43}",
@@ -237,7 +212,7 @@ _OBSERVABILITY = (
         peers={"gitleaks": "sentry-org-token"},
         fence=r"\w+/=",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SENTRY-USER-TOKEN",
         "Sentry user auth token",
         r"sntryu_[a-f0-9]{64}",
@@ -245,7 +220,7 @@ _OBSERVABILITY = (
         "https://docs.sentry.io/account/auth-tokens/",
         peers={"gitleaks": "sentry-user-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-GRAFANA-CLOUD-TOKEN",
         "Grafana Cloud access policy token",
         r"glc_[A-Za-z0-9+/]{32,400}={0,3}",
@@ -255,7 +230,7 @@ _OBSERVABILITY = (
         entropy=3.5,
         fence=r"\w+/=",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-GRAFANA-SERVICE-ACCOUNT-TOKEN",
         "Grafana service account token",
         r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
@@ -263,7 +238,7 @@ _OBSERVABILITY = (
         "https://grafana.com/docs/grafana/latest/administration/service-accounts/",
         peers={"gitleaks": "grafana-service-account-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-DYNATRACE-TOKEN",
         "Dynatrace API token",
         r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",
@@ -275,7 +250,7 @@ _OBSERVABILITY = (
 )
 
 _DELIVERY = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-DOPPLER-TOKEN",
         "Doppler token",
         r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",
@@ -284,7 +259,7 @@ _DELIVERY = (
         peers={"gitleaks": "doppler-api-token"},
         fence=r"\w.",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-PULUMI-TOKEN",
         "Pulumi access token",
         r"pul-[a-f0-9]{40}",
@@ -293,7 +268,7 @@ _DELIVERY = (
         peers={"gitleaks": "pulumi-api-token"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-PREFECT-TOKEN",
         "Prefect API key",
         r"pnu_[A-Za-z0-9]{36}",
@@ -301,7 +276,7 @@ _DELIVERY = (
         "https://docs.prefect.io/latest/cloud/users/api-keys/",
         peers={"gitleaks": "prefect-api-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-README-TOKEN",
         "ReadMe API key",
         r"rdme_[a-z0-9]{70}",
@@ -309,7 +284,7 @@ _DELIVERY = (
         "https://docs.readme.com/main/reference/intro/authentication",
         peers={"gitleaks": "readme-api-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-INFRACOST-TOKEN",
         "Infracost API key",
         r"ico-[A-Za-z0-9]{32}",
@@ -321,7 +296,7 @@ _DELIVERY = (
 )
 
 _AI = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-OPENAI-API-KEY",
         "OpenAI API key",
         r"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}",
@@ -331,7 +306,7 @@ _AI = (
         severity=_C,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-ANTHROPIC-API-KEY",
         "Anthropic API key",
         r"sk-ant-api03-[\w\-]{93}AA",
@@ -341,7 +316,7 @@ _AI = (
         severity=_C,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-ANTHROPIC-ADMIN-KEY",
         "Anthropic Admin API key",
         r"sk-ant-admin01-[\w\-]{93}AA",
@@ -351,7 +326,7 @@ _AI = (
         severity=_C,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-HUGGINGFACE-TOKEN",
         "Hugging Face access token",
         r"hf_[A-Za-z]{34}",
@@ -360,7 +335,7 @@ _AI = (
         peers={"gitleaks": "huggingface-access-token"},
         entropy=3.5,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-HUGGINGFACE-ORG-TOKEN",
         "Hugging Face organization API token",
         r"api_org_[A-Za-z]{34}",
@@ -369,7 +344,7 @@ _AI = (
         peers={"gitleaks": "huggingface-organization-api-token"},
         entropy=3.5,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-PERPLEXITY-API-KEY",
         "Perplexity API key",
         r"pplx-[A-Za-z0-9]{48}",
@@ -381,14 +356,14 @@ _AI = (
 )
 
 _CI = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-BUILDKITE-API-TOKEN",
         "Buildkite API access token",
         r"bkua_[a-f0-9]{40}",
         ("bkua_",),
         "https://buildkite.com/docs/apis/managing-api-tokens",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-CIRCLECI-PAT",
         "CircleCI personal API token",
         r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",
@@ -396,21 +371,21 @@ _CI = (
         "https://circleci.com/docs/managing-api-tokens/",
         severity=_C,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SONARQUBE-TOKEN",
         "SonarQube user, project or global analysis token",
         r"sq[uap]_[a-f0-9]{40}",
         ("squ_", "sqp_", "sqa_"),
         "https://docs.sonarsource.com/sonarqube-server/latest/user-guide/managing-tokens/",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SOURCEGRAPH-TOKEN",
         "Sourcegraph access token",
         r"sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40}",
         ("sgp_",),
         "https://sourcegraph.com/docs/cli/how-tos/creating_an_access_token",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-HARNESS-TOKEN",
         "Harness personal or service account token",
         r"(?:pat|sat)\.[\w\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
@@ -431,7 +406,7 @@ _CI = (
         peers={"gitleaks": "octopus-deploy-api-key"},
         references=("https://octopus.com/docs/octopus-rest-api/how-to-create-an-api-key",),
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-ARTIFACTORY-REFERENCE-TOKEN",
         "JFrog Artifactory reference token",
         # The base64 of "reftkn:" followed by the token's version and body.
@@ -459,7 +434,7 @@ _CI = (
 )
 
 _IDENTITY = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-1PASSWORD-SERVICE-ACCOUNT-TOKEN",
         "1Password service account token",
         r"ops_eyJ[A-Za-z0-9+/_\-]{250,4000}={0,3}",
@@ -470,7 +445,7 @@ _IDENTITY = (
         entropy=4.0,
         fence=r"\w+/=\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-1PASSWORD-SECRET-KEY",
         "1Password account Secret Key",
         r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
@@ -490,14 +465,14 @@ _IDENTITY = (
         pattern=assignment(r"okta[\w.\-]{0,20}?(?:token|key|secret|ssws)", r"00[\w\-]{40}"),
         window=ASSIGNMENT_WINDOW,
         entropy=4.0,
-        validator=_mixed,
+        validator=mixes_case_and_digits,
         peers={"gitleaks": "okta-access-token"},
         references=("https://developer.okta.com/docs/guides/create-an-api-token/main/",),
     ),
 )
 
 _MORE_AI = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-REPLICATE-API-TOKEN",
         "Replicate API token",
         r"r8_[A-Za-z0-9]{37}",
@@ -505,7 +480,7 @@ _MORE_AI = (
         "https://replicate.com/docs/topics/security/api-tokens",
         entropy=3.5,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-GROQ-API-KEY",
         "Groq API key",
         r"gsk_[A-Za-z0-9]{52}",
@@ -513,14 +488,14 @@ _MORE_AI = (
         "https://console.groq.com/docs/api-keys",
         entropy=3.5,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-LANGSMITH-API-KEY",
         "LangSmith API key",
         r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",
         ("lsv2_",),
         "https://docs.smith.langchain.com/administration/how_to_guides/organization_management/create_account_api_key",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-XAI-API-KEY",
         "xAI API key",
         r"xai-[A-Za-z0-9]{80}",

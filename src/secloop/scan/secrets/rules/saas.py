@@ -7,43 +7,23 @@ Contentful, Mapbox) and banking (Plaid).
 from __future__ import annotations
 
 from secloop.core.severity import Severity
-from secloop.scan.secrets.filters import has_character_classes
-from secloop.scan.secrets.model import ASSIGNMENT_WINDOW, SecretRule, assignment, token
+from secloop.scan.secrets.filters import mixes_case_and_digits
+from secloop.scan.secrets.model import (
+    ASSIGNMENT_WINDOW,
+    SecretRule,
+    assignment,
+    prefixed_rule,
+    token,
+)
 
 __all__ = ["RULES"]
 
 _C, _H, _L = Severity.CRITICAL, Severity.HIGH, Severity.LOW
 
 
-def _prefixed(
-    rule_id: str,
-    title: str,
-    body: str,
-    keywords: tuple[str, ...],
-    reference: str,
-    *,
-    peers: dict[str, str] | None = None,
-    severity: Severity = _H,
-    entropy: float | None = 3.0,
-    fence: str = r"\w",
-    window: int | None = None,
-) -> SecretRule:
-    return SecretRule(
-        id=rule_id,
-        title=title,
-        severity=severity,
-        keywords=keywords,
-        pattern=token(body, fence=fence),
-        entropy=entropy,
-        window=window,
-        peers=peers or {},
-        references=(reference,),
-    )
-
-
 _STRIPE_REF = "https://docs.stripe.com/keys"
 _PAYMENTS = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-STRIPE-LIVE-KEY",
         "Stripe live secret or restricted key",
         r"(?:sk|rk)_(?:live|prod)_[A-Za-z0-9]{24,247}",
@@ -52,7 +32,7 @@ _PAYMENTS = (
         peers={"gitleaks": "stripe-access-token", "detect-secrets": "StripeDetector"},
         severity=_C,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-STRIPE-TEST-KEY",
         "Stripe test-mode secret or restricted key",
         r"(?:sk|rk)_test_[A-Za-z0-9]{24,247}",
@@ -61,14 +41,14 @@ _PAYMENTS = (
         peers={"gitleaks": "stripe-access-token"},
         severity=_L,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-STRIPE-WEBHOOK-SECRET",
         "Stripe webhook signing secret",
         r"whsec_[A-Za-z0-9]{32,64}",
         ("whsec_",),
         "https://docs.stripe.com/webhooks#verify-events",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SQUARE-ACCESS-TOKEN",
         "Square access token",
         r"(?:EAAA[\w\-]{60}|sq0atp-[\w\-]{22,60})",
@@ -77,7 +57,7 @@ _PAYMENTS = (
         peers={"gitleaks": "square-access-token"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SQUARE-OAUTH-SECRET",
         "Square OAuth application secret",
         r"sq0csp-[\w\-]{43}",
@@ -86,7 +66,7 @@ _PAYMENTS = (
         peers={"gitleaks": "square-secret", "detect-secrets": "SquareOAuthDetector"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-FLUTTERWAVE-SECRET-KEY",
         "Flutterwave secret key",
         r"FLWSECK(?:_TEST)?-[a-h0-9]{32}-X",
@@ -94,7 +74,7 @@ _PAYMENTS = (
         "https://developer.flutterwave.com/docs/integration-guides/authentication",
         peers={"gitleaks": "flutterwave-secret-key"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-FLUTTERWAVE-ENCRYPTION-KEY",
         "Flutterwave encryption key",
         r"FLWSECK(?:_TEST)?-[a-h0-9]{12}",
@@ -103,7 +83,7 @@ _PAYMENTS = (
         peers={"gitleaks": "flutterwave-encryption-key"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SHIPPO-TOKEN",
         "Shippo API token",
         r"shippo_(?:live|test)_[a-fA-F0-9]{40}",
@@ -111,7 +91,7 @@ _PAYMENTS = (
         "https://docs.goshippo.com/docs/guides_general/authentication/",
         peers={"gitleaks": "shippo-api-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-EASYPOST-PRODUCTION-KEY",
         "EasyPost production API key",
         r"EZAK[A-Za-z0-9]{54}",
@@ -120,7 +100,7 @@ _PAYMENTS = (
         peers={"gitleaks": "easypost-api-token"},
         fence=r"\w+/",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-EASYPOST-TEST-KEY",
         "EasyPost test API key",
         r"EZTK[A-Za-z0-9]{54}",
@@ -130,7 +110,7 @@ _PAYMENTS = (
         severity=_L,
         fence=r"\w+/",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-DUFFEL-TOKEN",
         "Duffel API token",
         r"duffel_(?:test|live)_[\w=\-]{43}",
@@ -142,7 +122,7 @@ _PAYMENTS = (
 )
 
 _MESSAGING = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-TWILIO-API-KEY",
         "Twilio API key SID",
         r"SK[0-9a-fA-F]{32}",
@@ -162,7 +142,7 @@ _MESSAGING = (
         entropy=3.0,
         references=("https://www.twilio.com/docs/iam/access-tokens",),
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SENDGRID-API-KEY",
         "SendGrid API key",
         r"SG\.[\w\-]{22}\.[\w\-]{43}",
@@ -171,7 +151,7 @@ _MESSAGING = (
         peers={"gitleaks": "sendgrid-api-token", "detect-secrets": "SendGridDetector"},
         fence=r"\w\-.",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-MAILGUN-API-KEY",
         "Mailgun private API key",
         r"key-[a-f0-9]{32}",
@@ -180,7 +160,7 @@ _MESSAGING = (
         peers={"gitleaks": "mailgun-private-api-token"},
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-MAILGUN-PUBLIC-KEY",
         "Mailgun public validation key",
         r"pubkey-[a-f0-9]{32}",
@@ -190,7 +170,7 @@ _MESSAGING = (
         severity=Severity.MEDIUM,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-MAILCHIMP-API-KEY",
         "Mailchimp API key",
         r"[0-9a-f]{32}-us\d{1,2}",
@@ -199,7 +179,7 @@ _MESSAGING = (
         peers={"gitleaks": "mailchimp-api-key", "detect-secrets": "MailchimpDetector"},
         window=64,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-BREVO-API-KEY",
         "Brevo (Sendinblue) API key",
         r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",
@@ -211,7 +191,7 @@ _MESSAGING = (
 
 _SHOPIFY_REF = "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens"
 _COMMERCE = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-SHOPIFY-ACCESS-TOKEN",
         "Shopify Admin API access token",
         r"shpat_[a-fA-F0-9]{32}",
@@ -220,7 +200,7 @@ _COMMERCE = (
         peers={"gitleaks": "shopify-access-token"},
         severity=_C,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SHOPIFY-SHARED-SECRET",
         "Shopify app shared secret",
         r"shpss_[a-fA-F0-9]{32}",
@@ -228,7 +208,7 @@ _COMMERCE = (
         _SHOPIFY_REF,
         peers={"gitleaks": "shopify-shared-secret"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SHOPIFY-CUSTOM-APP-TOKEN",
         "Shopify custom app access token",
         r"shpca_[a-fA-F0-9]{32}",
@@ -237,7 +217,7 @@ _COMMERCE = (
         peers={"gitleaks": "shopify-custom-access-token"},
         severity=_C,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-SHOPIFY-PRIVATE-APP-TOKEN",
         "Shopify private app access token",
         r"shppa_[a-fA-F0-9]{32}",
@@ -249,7 +229,7 @@ _COMMERCE = (
 )
 
 _PRODUCTIVITY = (
-    _prefixed(
+    prefixed_rule(
         "SECRET-POSTMAN-API-KEY",
         "Postman API key",
         r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}",
@@ -257,7 +237,7 @@ _PRODUCTIVITY = (
         "https://learning.postman.com/docs/developer/postman-api/authentication/",
         peers={"gitleaks": "postman-api-token"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-LINEAR-API-KEY",
         "Linear API key",
         r"lin_api_[A-Za-z0-9]{40}",
@@ -265,7 +245,7 @@ _PRODUCTIVITY = (
         "https://developers.linear.app/docs/graphql/working-with-the-graphql-api",
         peers={"gitleaks": "linear-api-key"},
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-NOTION-TOKEN",
         "Notion integration token",
         r"ntn_\d{11}[A-Za-z0-9]{35}",
@@ -274,7 +254,7 @@ _PRODUCTIVITY = (
         peers={"gitleaks": "notion-api-token"},
         entropy=3.5,
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-TYPEFORM-TOKEN",
         "Typeform personal access token",
         r"tfp_[\w\-.=]{59}",
@@ -283,7 +263,7 @@ _PRODUCTIVITY = (
         peers={"gitleaks": "typeform-api-token"},
         fence=r"\w\-.=",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-FRAMEIO-TOKEN",
         "Frame.io developer token",
         r"fio-u-[\w\-=]{64}",
@@ -297,11 +277,6 @@ _PRODUCTIVITY = (
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
-def _mixed(value: str) -> bool:
-    """Random tokens mix cases and digits; identifiers in one case do not."""
-    return has_character_classes(value, minimum=3)
-
-
 _DESIGN = (
     SecretRule(
         id="SECRET-NOTION-LEGACY-TOKEN",
@@ -311,10 +286,10 @@ _DESIGN = (
         pattern=token(r"secret_[A-Za-z0-9]{43}"),
         # "secret_" starts many identifiers: require a random-looking body.
         entropy=4.0,
-        validator=lambda value: _mixed(value[len("secret_") :]),
+        validator=lambda value: mixes_case_and_digits(value[len("secret_") :]),
         references=("https://developers.notion.com/docs/authorization",),
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-FIGMA-PAT",
         "Figma personal access token",
         r"figd_[\w\-]{38,44}",
@@ -323,7 +298,7 @@ _DESIGN = (
         entropy=3.5,
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-AIRTABLE-PAT",
         "Airtable personal access token",
         r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",
@@ -332,7 +307,7 @@ _DESIGN = (
         peers={"gitleaks": "airtable-personnal-access-token"},
         fence=r"\w.",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-CONTENTFUL-PAT",
         "Contentful personal access token",
         r"CFPAT-[\w\-]{43}",
@@ -340,7 +315,7 @@ _DESIGN = (
         "https://www.contentful.com/developers/docs/references/authentication/",
         fence=r"\w\-",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-MAPBOX-SECRET-TOKEN",
         "Mapbox secret access token",
         r"sk\.eyJ[\w\-]{40,400}\.[\w\-]{20,30}",
@@ -348,7 +323,7 @@ _DESIGN = (
         "https://docs.mapbox.com/accounts/guides/tokens/",
         fence=r"\w\-.",
     ),
-    _prefixed(
+    prefixed_rule(
         "SECRET-PLAID-ACCESS-TOKEN",
         "Plaid access token",
         rf"access-(?:sandbox|development|production)-{_UUID}",
