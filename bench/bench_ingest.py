@@ -7,6 +7,7 @@ findings and then as a re-import of the same report. Prints findings per second.
 
     .venv/bin/python bench/bench_ingest.py                       # SQLite + PostgreSQL
     .venv/bin/python bench/bench_ingest.py --findings 20000 --no-postgres
+    .venv/bin/python bench/bench_ingest.py --runner celery     # upload -> worker -> done
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
 from secloop.core.fingerprint import assign_fingerprints
@@ -142,14 +144,93 @@ def run_backend(backend: str, url: str, synthetic: bytes, count: int, peers: Pee
     report_line(backend, f"synthetic secloop JSON, re-import ({count})", total, elapsed)
 
 
+@contextmanager
+def celery_worker(env: dict[str, str]) -> Iterator[None]:
+    """``secloop server worker`` in a subprocess, stopped (warm shutdown) afterwards."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "secloop", "server", "worker", "--concurrency", "1"],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def wait_for_job(client: Any, report: bytes) -> dict[str, Any]:
+    """Upload ``report`` (always asynchronous here) and poll its job until it ends."""
+    accepted = client.post(
+        "/api/v1/scans", files={"file": ("bench.json", report)}, data={"project": "b"}
+    ).json()
+    while True:
+        job: dict[str, Any] = client.get(accepted["job_url"]).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+
+
+def upload_through_jobs(runner: str, synthetic: bytes, count: int) -> None:
+    """Time upload -> 202 -> job done through the API, with the in-process pool or Celery."""
+    import contextlib
+
+    import redis
+    from fastapi.testclient import TestClient
+
+    from secloop.server.app import create_app
+    from secloop.server.settings import ServerSettings
+
+    broker = "redis://127.0.0.1:6379/12" if runner == "celery" else ""
+    prefix = f"secloop-bench-{secrets.token_hex(4)}:"
+    with tempfile.TemporaryDirectory() as directory:
+        settings = ServerSettings(
+            data_dir=Path(directory), database_url=f"sqlite:///{Path(directory) / 'bench.db'}",
+            async_threshold_bytes=0, broker_url=broker, job_key_prefix=prefix,
+        )  # fmt: skip
+        env = {
+            "SECLOOP_SERVER_DATA_DIR": directory,
+            "SECLOOP_SERVER_DATABASE_URL": settings.database_url,
+            "SECLOOP_SERVER_BROKER_URL": broker,
+            "SECLOOP_SERVER_JOB_KEY_PREFIX": prefix,
+        }
+        worker = celery_worker(env) if runner == "celery" else contextlib.nullcontext()
+        with worker, TestClient(create_app(settings)) as client:
+            wait_for_job(client, synthetic_report(2))  # the worker is up: not timed
+            started = time.perf_counter()
+            job = wait_for_job(client, synthetic)
+            elapsed = time.perf_counter() - started
+        if broker:
+            keys = redis.Redis.from_url(broker)
+            for key in keys.scan_iter(match=f"{prefix}*"):
+                keys.delete(key)
+    if job["state"] != "done":
+        raise SystemExit(f"{runner}: the import job failed: {job['error']}")
+    report_line(f"sqlite/{runner}", f"upload to job done, new ({count})", count, elapsed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--runner",
+        choices=("inprocess", "celery"),
+        default=None,
+        help="time an upload through the API's job runner instead (celery: a real worker "
+        "subprocess and the Redis at 127.0.0.1:6379 DB 12)",
+    )
     args = parser.parse_args()
     peers = PeerIndex.from_registry()
     synthetic = synthetic_report(args.findings)
     print(f"synthetic report: {len(synthetic) / 1e6:.1f} MB")
+    if args.runner is not None:
+        upload_through_jobs(args.runner, synthetic, args.findings)
+        return
     with sqlite_url() as url:
         run_backend("sqlite", url, synthetic, args.findings, peers)
     if not args.no_postgres:

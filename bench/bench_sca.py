@@ -7,7 +7,10 @@ Times, in-process and on the corpus beside the project:
 2. matching 10,000 PyPI packages (names and versions drawn from the database, so that
    most lookups hit records) against it, after the database is opened;
 2b. matching 10,000 packages (PyPI and npm, every one named by some record) against a
-   synthetic, deterministic database of 100,000 records (the issue's target: < 1 s);
+   synthetic, deterministic database of 100,000 records (the issue's target: < 1 s
+   after load), timed twice: the database matching alone (index reads and range
+   evaluation, :class:`BatchMatcher`, records decoded for the matches) and the whole
+   vulnerability scanner (the same, plus building the findings);
 3. ``secloop scan`` (vulnerability scanner only) of a directory holding the corpus's
    real lockfiles (kubernetes-goat and microservices-demo npm lockfiles, and a
    requirements file of pinned vulnerable releases), with the npm records imported too;
@@ -24,6 +27,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,10 +44,13 @@ from secloop.scan.engine import ScanRequest, run_scan
 from secloop.scan.interface import Inventory
 from secloop.scan.registry import Registry, default_registry
 from secloop.scan.vuln import VulnerabilityScanner
+from secloop.vulndb.compiled import BatchMatcher
 from secloop.vulndb.importer import import_path
 from secloop.vulndb.sources import iter_records
-from secloop.vulndb.store import build_database
+from secloop.vulndb.store import VulnerabilityStore, build_database
 
+MATCH_TARGET_SECONDS = 1.0  # issue 4: 10,000 packages against 100,000 records
+IMPORT_TARGET_SECONDS = 60.0  # issue 4: the PyPA database "in seconds, not minutes"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 PYPA = CORPUS / "pypa-advisory-database" / "vulns"
 LOCKFILES = (
@@ -56,16 +63,36 @@ LOCKFILES = (
 T = TypeVar("T")
 
 
-def timed(action: Callable[[], T]) -> tuple[float, T]:
-    started = time.perf_counter()
+def _ratio(timing: Timing, target: float) -> str:
+    verdict = "meets" if timing.wall < target else "MISSES"
+    return f"{timing.wall / target:.2f}x the {target:g} s target, {verdict} it"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Wall-clock seconds, and this process's CPU seconds beside them: a busy shared
+    machine stretches the wall time but not the work done."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s ({self.cpu:.2f} s CPU)"
+
+
+def timed(action: Callable[[], T]) -> tuple[Timing, T]:
+    started, cpu = time.perf_counter(), time.process_time()
     value = action()
-    return time.perf_counter() - started, value
+    return Timing(time.perf_counter() - started, time.process_time() - cpu), value
 
 
 def bench_import(work: Path) -> Path:
     db = work / "pypa.sqlite"
     seconds, outcome = timed(lambda: import_path(PYPA, db))
-    print(f"db import (PyPA, {outcome.report.advisories} advisories): {seconds:.2f} s")
+    print(
+        f"db import (PyPA, {outcome.report.advisories} advisories): {seconds} "
+        f"(target: seconds, not minutes; {_ratio(seconds, IMPORT_TARGET_SECONDS)})"
+    )
     return db
 
 
@@ -92,7 +119,7 @@ def bench_matching(db: Path, count: int) -> None:
     seconds, findings = timed(
         lambda: list(scanner.scan_inventory(Inventory(packages=tuple(packages))))
     )
-    print(f"matching {count} packages: {seconds:.2f} s, {len(findings)} findings")
+    print(f"matching {count} packages: {seconds}, {len(findings)} findings")
 
 
 def _release(rng: random.Random, ecosystem: str) -> str:
@@ -155,21 +182,36 @@ def synthetic_records(count: int, seed: int = 100) -> list[Advisory]:
     return records
 
 
+def _match_all(db: Path, packages: list[Package]) -> int:
+    """The database side of a scan: one store, batched index reads, every package."""
+    with VulnerabilityStore(db) as store:
+        matcher = BatchMatcher(store)
+        for ecosystem in {p.ecosystem for p in packages}:
+            matcher.prefetch(ecosystem, [p.name for p in packages if p.ecosystem == ecosystem])
+        return sum(len(matcher.match(p.ecosystem, (p.name,), p.version)) for p in packages)
+
+
 def bench_synthetic(work: Path, records: int, count: int) -> None:
     advisories = synthetic_records(records)
     db = work / "synthetic.sqlite"
-    build_database(db, advisories, source="bench-synthetic")
+    built, _ = timed(lambda: build_database(db, advisories, source="bench-synthetic"))
+    print(f"build of the synthetic database ({records} records): {built}")
     rng = random.Random(5)  # noqa: S311 - a benchmark sample, not a secret
     named = sorted({(a.ecosystem, a.name) for r in advisories for a in r.affected})
     chosen = rng.sample(named, count) if len(named) >= count else rng.choices(named, k=count)
     packages = [Package.create(name=n, version=_release(rng, e), ecosystem=e) for e, n in chosen]
+    seconds, matched = timed(lambda: _match_all(db, packages))
+    print(
+        f"matching {count} packages against {records} synthetic records (database "
+        f"matching): {seconds}, {matched} matches ({_ratio(seconds, MATCH_TARGET_SECONDS)})"
+    )
     scanner = VulnerabilityScanner(db)
     seconds, findings = timed(
         lambda: list(scanner.scan_inventory(Inventory(packages=tuple(packages))))
     )
     print(
-        f"matching {count} packages against {records} synthetic records: "
-        f"{seconds:.2f} s, {len(findings)} findings"
+        f"scanning the same {count} packages (vulnerability scanner, findings built): "
+        f"{seconds}, {len(findings)} findings ({_ratio(seconds, MATCH_TARGET_SECONDS)})"
     )
 
 
@@ -196,7 +238,7 @@ def bench_scan(work: Path, project: Path) -> None:
     )
     seconds, result = timed(lambda: run_scan(ScanRequest(spec=str(project)), registry))
     print(
-        f"secloop scan of corpus lockfiles: {seconds:.2f} s, "
+        f"secloop scan of corpus lockfiles: {seconds}, "
         f"{len(result.packages)} packages, {len(result.findings)} findings"
     )
 

@@ -293,15 +293,20 @@ def _package_findings() -> list[Finding]:
         name="requests",
         version="2.31.0",
         ecosystem="PyPI",
-        locations=(PackageLocation(path="requirements.txt"),),
+        locations=(PackageLocation(path="requirements.txt", line=3),),
+        license="Apache-2.0",
+        direct=True,
     )
     urllib3 = Package.create(
         name="urllib3",
         version="1.26.16",
         ecosystem="PyPI",
         locations=(PackageLocation(path="usr/lib/python3/dist-packages", layer=_LAYER),),
+        license="MIT",
     )
-    leftpad = Package.create(name="left-pad", version="1.3.0", ecosystem="npm")
+    leftpad = Package.create(
+        name="left-pad", version="1.3.0", ecosystem="npm", license="WTFPL OR MIT-ish", dev=True
+    )
     return [
         _vulnerability(
             requests,
@@ -435,7 +440,12 @@ def build_sbom_sample_result() -> ScanResult:
         name="github.com/gorilla/mux",
         version="v1.8.0",
         ecosystem="Go",
-        locations=(PackageLocation(path="go.mod"), PackageLocation(path="tools/go.mod")),
+        locations=(
+            PackageLocation(path="go.mod", line=5),
+            PackageLocation(path="tools/go.mod", line=7),
+        ),
+        license="BSD-3-Clause",
+        direct=False,
     )
     system = OperatingSystem(family="debian", name="Debian GNU/Linux 12 (bookworm)", version="12")
     return replace(sample, packages=(*found, extra), operating_system=system)

@@ -19,7 +19,8 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 httpx = pytest.importorskip("httpx")
 
 EXAMPLE = PROJECT_ROOT / "examples" / "shop"
-TOKEN = "e2e-upload-token"  # a throwaway token for a server on loopback
+PASSWORD = "e2e admin password"
+TOKEN: dict[str, str] = {}  # the API token the CLI printed, filled by the server fixture
 
 
 def _free_port() -> int:
@@ -29,14 +30,23 @@ def _free_port() -> int:
         return port
 
 
+def _server_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "secloop", "server", *args],
+        input=stdin, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
-    env = {
-        **os.environ,
-        "SECLOOP_SERVER_DATA_DIR": str(tmp_path_factory.mktemp("server")),
-        "SECLOOP_SERVER_API_TOKEN": TOKEN,
-    }
+    env = {**os.environ, "SECLOOP_SERVER_DATA_DIR": str(tmp_path_factory.mktemp("server"))}
+    _server_cli(env, "user", "add", "ci", "--admin", "--password-stdin", stdin=PASSWORD)
+    TOKEN["ci"] = _server_cli(
+        env, "token", "create", "--user", "ci", "--name", "e2e", "--scope", "write"
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "secloop", "server", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -87,7 +97,7 @@ def _scan_and_upload(url: str, report: Path, *extra: str) -> subprocess.Complete
         text=True,
         check=False,
         timeout=300,
-        env={**os.environ, "SECLOOP_SERVER_TOKEN": TOKEN},
+        env={**os.environ, "SECLOOP_SERVER_TOKEN": TOKEN["ci"]},
         cwd=PROJECT_ROOT,
     )
 
@@ -96,7 +106,7 @@ def _server_findings(url: str) -> int:
     response = httpx.get(
         f"{url}/api/v1/findings",
         params={"project": "shop", "limit": 1},
-        headers={"Authorization": f"Bearer {TOKEN}"},
+        headers={"Authorization": f"Bearer {TOKEN['ci']}"},
         timeout=30,
     )
     response.raise_for_status()

@@ -43,6 +43,8 @@ _SHARED = frozenset(
         "config_path",
         "upload_url",
         "project",
+        "deny_license",
+        "license_unknown",
         "quiet",
         "debug",
     }
@@ -127,7 +129,9 @@ def _scan_system(
     )
     from secloop.scan.registry import default_registry
 
-    base = default_registry()
+    # Keyword only when needed: tests substitute default_registry with a plain factory.
+    licenses = effective.licenses
+    base = default_registry() if licenses is None else default_registry(licenses=licenses)
     scanners = base.select_scanners(effective.scanners)
     with opener.open(
         spec, limits=effective.limits, excludes=effective.excludes, use_gitignore=False

@@ -39,6 +39,15 @@ class ScanOptions:
     config_path: Path | None = None
     upload_url: str | None = None
     project: str | None = None
+    policy: tuple[Path, ...] = ()
+    namespace: tuple[str, ...] = ()
+    pss_level: str | None = None
+    pss_version: str | None = None
+    allowed_registry: tuple[str, ...] = ()
+    strict_render: bool | None = None
+    deny_license: tuple[str, ...] = ()
+    license_unknown: bool | None = None
+    verify: bool = False  # --verify: check found secrets with their providers
     quiet: bool = False
     debug: bool = False
 
@@ -84,6 +93,15 @@ class ScanOptions:
             config_path=path_or_none("config_path"),
             upload_url=text("upload_url"),
             project=text("project"),
+            policy=tuple(Path(p) for p in _only(raw.get("policy")) or ()),
+            namespace=_only(raw.get("namespace")) or (),
+            pss_level=text("pss_level"),
+            pss_version=text("pss_version"),
+            allowed_registry=_only(raw.get("allowed_registry")) or (),
+            strict_render=flag("strict_render"),
+            deny_license=_only(raw.get("deny_license")) or (),
+            license_unknown=flag("license_unknown"),
+            verify=bool(raw.get("verify")),
             quiet=bool(raw.get("quiet")),
             debug=bool(raw.get("debug")),
         )

@@ -9,7 +9,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -27,11 +27,15 @@ from secloop.output.json_format import load_result
 from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
 from secloop.policy.gate import evaluate_gate, require_coverage
+from secloop.policy.licenses import LicensePolicy
 from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
 from secloop.policy.vex import load_vex
 from secloop.scan.engine import ProgressSink, ScanRequest, run_scan
 from secloop.scan.interface import ScanLimits
-from secloop.scan.registry import default_registry
+from secloop.scan.misconfig.pss_scan import PssSettings
+from secloop.scan.misconfig.rego import CompiledPolicies
+from secloop.scan.misconfig.render import require_rendered
+from secloop.scan.registry import Registry, default_registry
 
 T = TypeVar("T")
 
@@ -52,6 +56,13 @@ class Effective:
     allow_empty: bool
     limits: ScanLimits
     ignore_file: Path | None
+    policies: tuple[Path, ...] = ()
+    policy_namespaces: tuple[str, ...] = ()
+    pss: PssSettings | None = None
+    allowed_registries: tuple[str, ...] = ()
+    strict_render: bool = False
+    licenses: LicensePolicy | None = None  # None: no licence policy, no license scanner
+    verify: bool = False  # --verify: the secrets scanner checks secrets with providers
 
 
 def _pick(cli_value: T | None, config_value: T | None, default: T) -> T:
@@ -78,6 +89,35 @@ def _ignore_file_path(options: ScanOptions, settings: Settings) -> Path | None:
     return None
 
 
+def _pss_settings(options: ScanOptions, settings: Settings) -> PssSettings | None:
+    """``--pss-level``/``--pss-version`` over ``pss_level``/``pss_version`` in the config."""
+    from secloop.scan.misconfig.kubernetes.pss import PssLevel, PssVersion, PssVersionError
+
+    level = options.pss_level or settings.pss_level
+    version = options.pss_version or settings.pss_version
+    if level is None:
+        if version is not None:
+            raise UsageError("--pss-version (pss_version) needs --pss-level (pss_level)")
+        return None
+    try:
+        parsed = PssVersion.parse(version or "latest")
+    except PssVersionError as err:
+        raise UsageError(f"{err}; expected latest or v1.N, e.g. v1.30") from None
+    return PssSettings(level=PssLevel(level.lower()), version=parsed)
+
+
+def _license_policy(options: ScanOptions, settings: Settings) -> LicensePolicy | None:
+    """``licenses:`` from the configuration with ``--deny-license`` patterns added and
+    ``--license-unknown`` over ``licenses.unknown``; None when nothing asks for licences."""
+    configured = settings.licenses or LicensePolicy()
+    policy = replace(
+        configured,
+        deny=(*configured.deny, *options.deny_license),
+        report_unknown=_pick(options.license_unknown, configured.report_unknown, False),
+    )
+    return policy if policy.active else None
+
+
 def resolve(options: ScanOptions, settings: Settings) -> Effective:
     severities = tuple(Severity.parse(s) for s in options.severity) if options.severity else None
     fail_on = Severity.parse(options.fail_on) if options.fail_on else None
@@ -98,6 +138,14 @@ def resolve(options: ScanOptions, settings: Settings) -> Effective:
         allow_empty=_pick(options.allow_empty, settings.allow_empty, _selects_files(options)),
         limits=ScanLimits(max_file_bytes=max_bytes),
         ignore_file=_ignore_file_path(options, settings),
+        # Command-line policy directories add to the configured ones, like --exclude.
+        policies=(*(Path(p) for p in settings.policy), *options.policy),
+        policy_namespaces=options.namespace or settings.namespace,
+        pss=_pss_settings(options, settings),
+        allowed_registries=(*settings.allowed_registries, *options.allowed_registry),
+        strict_render=_pick(options.strict_render, settings.strict_render, False),
+        licenses=_license_policy(options, settings),
+        verify=options.verify,
     )
 
 
@@ -204,9 +252,51 @@ def _path_scan(options: ScanOptions) -> ScanFunction:
             excludes=(*_selection_excludes(options), *effective.excludes),
             use_gitignore=effective.use_gitignore,
         )
-        return run_scan(request, default_registry(), progress=progress)
+        return run_scan(request, _registry(effective), progress=progress)
 
     return scan
+
+
+def _registry(effective: Effective) -> Registry:
+    registry = _plain_registry(effective)
+    if not effective.verify:
+        return registry
+    from secloop.scan.secrets.scanner import SecretsScanner
+    from secloop.scan.secrets.verify import VerificationService, default_verifiers
+
+    verification = VerificationService(default_verifiers())
+    scanners = tuple(
+        s.with_verification(verification) if isinstance(s, SecretsScanner) else s
+        for s in registry.scanners
+    )
+    return replace(registry, scanners=scanners)
+
+
+def _plain_registry(effective: Effective) -> Registry:
+    policies = _policies(effective)
+    if (
+        policies is None
+        and effective.pss is None
+        and effective.licenses is None
+        and not effective.allowed_registries
+    ):
+        # No keywords when not needed: tests substitute default_registry with a factory.
+        return default_registry()
+    return default_registry(
+        policies=policies,
+        pss=effective.pss,
+        licenses=effective.licenses,
+        allowed_registries=effective.allowed_registries,
+    )
+
+
+def _policies(effective: Effective) -> CompiledPolicies | None:
+    """``--policy`` directories compiled once for the scan; a bad policy is a usage error."""
+    if not effective.policies:
+        return None
+    from secloop.scan.misconfig.rego import load_policies
+
+    return load_policies(effective.policies, effective.policy_namespaces)
 
 
 def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> int:
@@ -250,6 +340,8 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
     if not options.quiet:
         for warning in result.warnings:
             click.echo(f"secloop: warning: {warning}", err=True)
+    if effective.strict_render:
+        require_rendered(result)
     if not effective.allow_empty:
         require_coverage(result)
     verdict = evaluate_gate(result, fail_on=effective.fail_on)

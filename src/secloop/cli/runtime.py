@@ -9,20 +9,31 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from secloop.cli.rules import rules_list_command, rules_show_command
+from secloop.cli.runtime_io import (
+    io_options,
+    open_events,
+    open_outputs,
+    print_output_summary,
+    stop_on_signals,
+)
+
 if TYPE_CHECKING:
+    from secloop.runtime.baseline import BaselineEnforcer, BaselineLearner
     from secloop.runtime.engine import Engine
     from secloop.runtime.event import Alert
     from secloop.runtime.rules.diagnostics import Diagnostic
     from secloop.runtime.rules.ruleset import Ruleset
+    from secloop.runtime.sequence import SequenceEngine
     from secloop.runtime.sources.interface import SourceStats
 
 __all__ = ["detect_command", "rules_group", "sensor_command"]
 
-SOURCE_CHOICES = ("k8s_audit", "falco_json")
+SOURCE_CHOICES = ("k8s_audit", "falco_json", "tetragon")
 PRIORITY_CHOICES = (
     "EMERGENCY",
     "ALERT",
@@ -57,7 +68,6 @@ _RULES_OPTION = click.option(
 @click.option(
     "--input",
     "input_path",
-    required=True,
     metavar="FILE",
     help="Events to replay: JSON lines, a JSON array or an EventList; '-' for stdin.",
 )
@@ -84,43 +94,155 @@ _RULES_OPTION = click.option(
     help="Load only rules at or above this.",
 )
 @click.option("--fail-on-alert", is_flag=True, help="Exit 1 when any alert was raised.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="List the sub-conditions that were true under each alert (always in JSON 'why').",
+)
+@click.option(
+    "--sequences",
+    "sequences_file",
+    type=_RULES_FILE,
+    default=None,
+    help="secloop sequence rules (ordered steps per key within a time window); "
+    "their conditions may use the macros and lists of the --rules files.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A behaviour baseline file (JSON): written in learn mode (merged into an "
+    "existing one), read in enforce mode.",
+)
+@click.option(
+    "--baseline-mode",
+    type=click.Choice(["learn", "enforce"]),
+    default="enforce",
+    show_default=True,
+    help="learn: record each workload's behaviour; enforce: alert on anything new.",
+)
+@click.option(
+    "--baseline-priority",
+    type=click.Choice(PRIORITY_CHOICES, case_sensitive=False),
+    default="WARNING",
+    show_default=True,
+    help="Priority of secloop.baseline.* alerts.",
+)
+@io_options
 @click.pass_context
 def detect_command(
     ctx: click.Context,
+    /,
     *,
     rules_files: tuple[Path, ...],
     source: str,
-    input_path: str,
+    input_path: str | None,
     fmt: str,
     rule_matching: str,
     min_priority: str,
     fail_on_alert: bool,
+    explain: bool,
+    sequences_file: Path | None,
+    baseline_file: Path | None,
+    baseline_mode: str,
+    baseline_priority: str,
+    **io: Any,
 ) -> None:
     """Replay events through Falco-compatible rules and print the alerts."""
     from secloop.runtime.engine import Engine, RuleMatching
     from secloop.runtime.errors import RulesError
     from secloop.runtime.event import Priority
     from secloop.runtime.rules.ruleset import load_rules
-    from secloop.runtime.sources import open_source
 
     ruleset = load_rules(rules_files, min_priority=Priority.parse(min_priority))
     _print_diagnostics(ruleset, include_info=False)
     if not ruleset.rules:
         raise RulesError("no enabled rule could be loaded from the rules files")
-    if input_path != "-" and not Path(input_path).is_file():
-        raise click.BadParameter(f"no such file: {input_path}", param_hint="--input")
-    engine = Engine(ruleset, matching=RuleMatching(rule_matching))
-    events = open_source(source, input_path)
-    for alert in engine.run(events):
-        click.echo(_alert_line(alert, fmt))
+    sequences = _sequence_engine(rules_files, sequences_file)
+    baseline = _baseline_detector(baseline_file, baseline_mode, baseline_priority)
+    engine = Engine(
+        ruleset,
+        matching=RuleMatching(rule_matching),
+        explain=explain or fmt == "json",
+        detectors=[d for d in (sequences, baseline) if d is not None],
+    )
+    events = open_events(source, input_path, io)
+    outputs = open_outputs(fmt, input_path, io, click.echo)
+    try:
+        with stop_on_signals(events, io):
+            for alert in engine.run(events):
+                outputs.handle(alert)
+    finally:
+        outputs.close()
     _print_summary(engine, events.stats)
+    if sequences is not None:
+        _print_sequence_summary(sequences)
+    if baseline is not None and baseline_file is not None:
+        _finish_baseline(baseline, baseline_file)
+    print_output_summary(outputs)
     if fail_on_alert and engine.stats.alerts:
         ctx.exit(1)
 
 
+def _sequence_engine(rules_files: tuple[Path, ...], path: Path | None) -> SequenceEngine | None:
+    from secloop.runtime.sequence import ConditionContext, SequenceEngine, load_sequences
+
+    if path is None:
+        return None
+    return SequenceEngine(load_sequences(path, ConditionContext.from_files(rules_files)))
+
+
+def _baseline_detector(
+    path: Path | None, mode: str, priority: str
+) -> BaselineLearner | BaselineEnforcer | None:
+    from secloop.runtime.baseline import Baseline, BaselineEnforcer, BaselineLearner
+    from secloop.runtime.event import Priority
+
+    if path is None:
+        return None
+    if mode == "learn":
+        return BaselineLearner(Baseline.load(path) if path.exists() else None)
+    if not path.exists():
+        raise click.BadParameter(
+            f"no such baseline: {path} (record one with --baseline-mode learn)",
+            param_hint="--baseline",
+        )
+    return BaselineEnforcer(Baseline.load(path), priority=Priority.parse(priority))
+
+
+def _finish_baseline(detector: BaselineLearner | BaselineEnforcer, path: Path) -> None:
+    from secloop.runtime.baseline import BaselineLearner
+
+    counts = detector.stats
+    if isinstance(detector, BaselineLearner):
+        detector.baseline.save(path)
+        workloads = len(detector.baseline.workloads)
+        click.echo(
+            f"secloop: baseline: learnt {counts.new_values} new values "
+            f"({workloads} workloads) into {path}; {counts.over_limit} over the per-aspect limit",
+            err=True,
+        )
+    else:
+        click.echo(f"secloop: baseline: {counts.new_values} new values outside {path}", err=True)
+
+
+def _print_sequence_summary(sequences: SequenceEngine) -> None:
+    counts = sequences.stats
+    click.echo(
+        f"secloop: sequences: {counts.started} started, {counts.completed} completed, "
+        f"{counts.expired} expired, {counts.evicted} evicted, {counts.tracked} in progress",
+        err=True,
+    )
+
+
 @click.group("rules")
 def rules_group() -> None:
-    """Falco-compatible runtime rules files."""
+    """The built-in rule catalogue (list, show) and Falco-compatible rules files (check)."""
+
+
+rules_group.add_command(rules_list_command)
+rules_group.add_command(rules_show_command)
 
 
 @rules_group.command("check")

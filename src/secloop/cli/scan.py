@@ -113,6 +113,61 @@ SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
     help="Also send the JSON report to a secloop server (token: $SECLOOP_SERVER_TOKEN).",
 )
 @click.option("--project", metavar="NAME", help="Server project for --upload.")
+@click.option(
+    "--policy",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    metavar="DIR",
+    help="Custom Rego policies (conftest-compatible) in DIR; repeatable. Enables the rego scanner.",
+)
+@click.option(
+    "--namespace",
+    multiple=True,
+    metavar="PACKAGE",
+    help="Rego package whose deny/violation/warn rules run (repeatable).  [default: main]",
+)
+@click.option(
+    "--pss-level",
+    type=click.Choice(("baseline", "restricted"), case_sensitive=False),
+    help="Report each workload's Pod Security Standards failures at this level "
+    "(a scanned Namespace's enforce label takes precedence).",
+)
+@click.option(
+    "--pss-version",
+    metavar="v1.N|latest",
+    help="Pod Security Standards policy version for --pss-level.  [default: latest]",
+)
+@click.option(
+    "--allowed-registry",
+    multiple=True,
+    metavar="HOST[/PATH]",
+    help="Report images and base images from registries outside this allowlist (repeatable).",
+)
+@click.option(
+    "--strict-render",
+    is_flag=True,
+    default=None,
+    help="Fail (exit 3) when a Kustomize overlay or Helm chart cannot be rendered.",
+)
+@click.option(
+    "--deny-license",
+    multiple=True,
+    metavar="LICENSE",
+    help="Report packages whose declared licence is this SPDX id or glob, e.g. "
+    "'GPL-3.0-*' (repeatable; adds to licenses.deny). Enables the license scanner.",
+)
+@click.option(
+    "--license-unknown",
+    is_flag=True,
+    default=None,
+    help="With a licence policy, also report packages whose licence is unknown.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Ask each found secret's provider whether it is live (GitHub, GitLab, Slack, "
+    "Stripe, npm); live secrets become CRITICAL. Sends the secrets to those providers.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no warnings.")
 @click.option("--debug", is_flag=True, help="Verbose logs and tracebacks.")
 def scan_command(paths: tuple[Path, ...], **options: object) -> int:

@@ -52,6 +52,7 @@ def secrets_group(ctx: click.Context, /, git_path: Path | None, **options: objec
     \b
     secloop secrets --git .                  every commit on every ref
     secloop secrets --git . --since 2024-01-01 --branch main -f sarif
+    secloop secrets --git . --verify         also ask providers which are live
     secloop secrets audit report.json        mark false positives interactively
 
     Exit codes are those of ``secloop scan``.
@@ -78,6 +79,7 @@ secrets_group.params.extend(
                 "allow_empty",
                 "quiet",
                 "debug",
+                "verify",
             }
         )
     )
@@ -96,11 +98,13 @@ def _run_git(repo: Path, options: dict[str, object]) -> int:
         timeout_seconds=_float(options.pop("timeout", None)),
     )
 
-    def scan(_effective: Effective, _progress: ProgressSink | None) -> ScanResult:
+    def scan(effective: Effective, _progress: ProgressSink | None) -> ScanResult:
         from secloop.scan.secrets.history import history_result, scan_git_history
+        from secloop.scan.secrets.verify import VerificationService, default_verifiers
 
         started = datetime.now(UTC)
-        walked = scan_git_history(git)
+        verification = VerificationService(default_verifiers()) if effective.verify else None
+        walked = scan_git_history(git, verification=verification)
         return history_result(git, walked, started_at=started, finished_at=datetime.now(UTC))
 
     return run_scan_command(ScanOptions.from_click(repo, options), scan=scan)

@@ -1,7 +1,9 @@
 """Upload a secloop JSON report to a findings server (``secloop scan --upload``).
 
 ``httpx`` is imported inside :func:`upload_report`, so the CLI does not pay for it
-unless an upload is asked for. The API token comes from ``SECLOOP_SERVER_TOKEN``.
+unless an upload is asked for. The API token comes from ``SECLOOP_SERVER_TOKEN``: a
+token with the ``write`` scope of a user who may upload to the project (``secloop
+server token create``); a server without users (local mode) needs none.
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ def upload_report(
     return _result(response.status_code, response.text, endpoint)
 
 
+_AUTH_HINTS = {
+    401: f" (set {TOKEN_ENV} to an API token from `secloop server token create`)",
+    403: " (the token needs the `write` scope and a maintainer or admin role in the project)",
+}
+
+
 def _result(status_code: int, text: str, endpoint: str) -> UploadResult:
     try:
         body = json.loads(text)
@@ -69,7 +77,10 @@ def _result(status_code: int, text: str, endpoint: str) -> UploadResult:
         body = {}
     if status_code not in (200, 201, 202) or not isinstance(body, dict):
         detail = body.get("detail", text[:200]) if isinstance(body, dict) else text[:200]
-        raise UploadError(f"{endpoint} refused the report (HTTP {status_code}): {detail}")
+        raise UploadError(
+            f"{endpoint} refused the report (HTTP {status_code}): {detail}"
+            + _AUTH_HINTS.get(status_code, "")
+        )
     base = endpoint.removesuffix("/api/v1/scans")
     return UploadResult(
         scan_id=int(body["id"]),

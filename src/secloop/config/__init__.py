@@ -10,14 +10,22 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from secloop.core.errors import ConfigError, UsageError
 from secloop.core.severity import Severity
 from secloop.output.interface import OutputFormat
+from secloop.policy.licenses import LicensePolicy
 
 __all__ = ["CONFIG_FILE_NAMES", "Settings", "find_config", "load_config"]
 
@@ -30,6 +38,40 @@ def _check_severity(name: str) -> None:
         Severity.parse(name)
     except UsageError as err:
         raise ValueError(str(err)) from None
+
+
+class _LicensesModel(BaseModel):
+    """``licenses:``: the licence policy (see :mod:`secloop.policy.licenses`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deny: list[str] = []
+    allow: list[str] = []
+    severity: str | None = None
+    unknown: bool = False
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severity(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_severity(value)
+        return value
+
+    def to_policy(self) -> LicensePolicy:
+        try:
+            return LicensePolicy(
+                deny=tuple(self.deny),
+                allow=tuple(self.allow),
+                severity=Severity.parse(self.severity) if self.severity else Severity.HIGH,
+                report_unknown=self.unknown,
+            )
+        except UsageError as err:
+            raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _valid_patterns(self) -> _LicensesModel:
+        self.to_policy()
+        return self
 
 
 class _ConfigModel(BaseModel):
@@ -47,6 +89,13 @@ class _ConfigModel(BaseModel):
     gitignore: bool | None = None
     allow_empty: bool | None = None
     max_file_size: int | None = Field(default=None, gt=0)
+    licenses: _LicensesModel | None = None
+    policy: list[str] | None = None
+    namespace: list[str] | None = None
+    pss_level: Literal["baseline", "restricted"] | None = None
+    pss_version: str | None = None
+    allowed_registries: list[str] | None = None
+    strict_render: bool | None = None
 
     @field_validator("severity")
     @classmethod
@@ -83,6 +132,13 @@ class Settings:
     gitignore: bool | None = None
     allow_empty: bool | None = None
     max_file_size: int | None = None
+    licenses: LicensePolicy | None = None
+    policy: tuple[str, ...] = ()
+    namespace: tuple[str, ...] = ()
+    pss_level: str | None = None
+    pss_version: str | None = None
+    allowed_registries: tuple[str, ...] = ()
+    strict_render: bool | None = None
 
 
 def _describe(err: ValidationError, source: str) -> str:
@@ -115,6 +171,13 @@ def _settings(raw: Any, source: str) -> Settings:
         gitignore=model.gitignore,
         allow_empty=model.allow_empty,
         max_file_size=model.max_file_size,
+        licenses=model.licenses.to_policy() if model.licenses else None,
+        policy=tuple(model.policy or ()),
+        namespace=tuple(model.namespace or ()),
+        pss_level=model.pss_level,
+        pss_version=model.pss_version,
+        allowed_registries=tuple(model.allowed_registries or ()),
+        strict_render=model.strict_render,
     )
 
 

@@ -36,6 +36,23 @@ class BaselineState(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class VerificationStatus(StrEnum):
+    """What a secret's provider said when asked whether the credential works."""
+
+    VERIFIED = "verified"  # accepted: the credential is live
+    INVALID = "invalid"  # rejected: revoked, expired or never valid
+    UNKNOWN = "unknown"  # no trustworthy answer (network error, rate limit, odd reply)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretVerification:
+    """The outcome of an opt-in liveness check of a found secret (``--verify``)."""
+
+    status: VerificationStatus
+    verifier: str  # the provider checked, e.g. "github"
+    reason: str = ""  # why, for UNKNOWN and INVALID; never contains the secret
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Suppression:
     kind: SuppressionKind
@@ -86,6 +103,7 @@ class Finding:
     fingerprint: str = ""
     suppression: Suppression | None = None
     baseline_state: BaselineState | None = None
+    verification: SecretVerification | None = None  # secrets, with --verify only
 
     @property
     def suppressed(self) -> bool:

@@ -57,15 +57,33 @@ def build_purl(ecosystem: str, name: str, version: str | None) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PackageLocation:
-    """Where a package was seen: the manifest or database path, and the image layer if any."""
+    """Where a package was seen: the manifest or database path, the 1-based line of the
+    package's entry in it when the format has lines, and the image layer if any.
+
+    The line is for people and reports (SARIF regions, ``path:line``); it never enters a
+    finding's fingerprint, which must survive edits elsewhere in the file (ADR 0002).
+    """
 
     path: str
+    line: int | None = None
     layer: LayerRef | None = None
+
+    def __post_init__(self) -> None:
+        if self.line is not None and self.line < 1:
+            raise ValueError(f"line must be >= 1, got {self.line}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Package:
-    """A name and version in an ecosystem (OSV ecosystem names: ``PyPI``, ``Debian:12``)."""
+    """A name and version in an ecosystem (OSV ecosystem names: ``PyPI``, ``Debian:12``).
+
+    ``license`` is the licence the package declares: a canonical SPDX expression when
+    the declaration is one, else the declared text as written (see
+    :func:`secloop.core.license.normalize_license`); None when the source declares none.
+    ``direct`` is True for a dependency the project declares itself, False for a
+    transitive one, None when the format does not tell. ``dev`` marks a dependency the
+    lockfile records as needed only for development.
+    """
 
     name: str
     version: str
@@ -73,6 +91,9 @@ class Package:
     purl: str
     source_name: str | None = None  # distro source package, used for distro advisories
     locations: tuple[PackageLocation, ...] = field(default_factory=tuple)
+    license: str | None = None
+    direct: bool | None = None
+    dev: bool = False
 
     @classmethod
     def create(
@@ -83,6 +104,9 @@ class Package:
         ecosystem: str,
         source_name: str | None = None,
         locations: tuple[PackageLocation, ...] = (),
+        license: str | None = None,
+        direct: bool | None = None,
+        dev: bool = False,
     ) -> Package:
         return cls(
             name=name,
@@ -91,4 +115,7 @@ class Package:
             purl=build_purl(ecosystem, name, version),
             source_name=source_name,
             locations=locations,
+            license=license,
+            direct=direct,
+            dev=dev,
         )

@@ -12,7 +12,9 @@ the target, the finish time and the inventory, and the timestamp is the scan's
 ``finished_at``, never the clock. Components are keyed by purl; a package seen in
 several files is one component listing every place (``secloop:path`` properties).
 The inventory carries no dependency graph yet, so the target component depends
-directly on every component (a flat graph, as the specification allows).
+directly on every component (a flat graph, as the specification allows); whether the
+project declares a package itself is the ``secloop:direct`` property. Declared licences
+are ``licenses``; development-only packages have the ``excluded`` scope.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
-from secloop.core.package import Package, PackageLocation
+from secloop.core.license import is_spdx_expression
+from secloop.core.package import Package
 from secloop.core.result import OperatingSystem, ScanResult
 from secloop.core.severity import Severity
 from secloop.core.target import Target, TargetKind
@@ -64,21 +67,28 @@ def sbom_serial(result: ScanResult) -> uuid.UUID:
 
 
 def unique_packages(packages: Iterable[Package]) -> list[Package]:
-    """One package per purl, sorted, each listing every location it was seen at."""
+    """One package per purl, sorted, each listing every location it was seen at; it is
+    direct if any manifest declares it, dev only if every one says so, and takes the
+    first declared licence."""
     merged: dict[str, Package] = {}
     for package in packages:
         seen = merged.get(package.purl)
-        if seen is None:
-            merged[package.purl] = package
-            continue
-        extra = tuple(loc for loc in package.locations if loc not in seen.locations)
-        if extra:
-            merged[package.purl] = _with_locations(seen, (*seen.locations, *extra))
+        merged[package.purl] = package if seen is None else _merged(seen, package)
     return [merged[purl] for purl in sorted(merged)]
 
 
-def _with_locations(package: Package, locations: tuple[PackageLocation, ...]) -> Package:
-    return replace(package, locations=locations)
+def _merged(seen: Package, other: Package) -> Package:
+    extra = tuple(loc for loc in other.locations if loc not in seen.locations)
+    direct = seen.direct
+    if other.direct is not None:
+        direct = bool(seen.direct) or other.direct
+    return replace(
+        seen,
+        locations=(*seen.locations, *extra),
+        license=seen.license or other.license,
+        direct=direct,
+        dev=seen.dev and other.dev,
+    )
 
 
 def timestamp(moment: datetime) -> str:
@@ -150,12 +160,28 @@ def _component(package: Package) -> dict[str, Any]:
         properties.append(_property("secloop:path", location.path))
         if location.layer is not None:
             properties.append(_property("secloop:layer_diff_id", location.layer.diff_id))
+    if package.direct is not None:
+        properties.append(_property("secloop:direct", str(package.direct).lower()))
     component: dict[str, Any] = {"type": "library", "bom-ref": package.purl, "name": package.name}
     if package.version:
         component["version"] = package.version
+    if package.dev:  # CycloneDX: "excluded" components serve tests and other non-runtime use
+        component["scope"] = "excluded"
+    if package.license:
+        component["licenses"] = [_license_choice(package.license)]
     component["purl"] = package.purl
     component["properties"] = properties
     return component
+
+
+def _license_choice(declared: str) -> dict[str, Any]:
+    """A single SPDX licence id as ``license.id``, a compound expression (or one naming a
+    ``LicenseRef-``) as ``expression``, anything else by ``license.name``."""
+    if not is_spdx_expression(declared):
+        return {"license": {"name": declared}}
+    if " " in declared or "LicenseRef-" in declared or declared.endswith(")") or "+" in declared:
+        return {"expression": declared}
+    return {"license": {"id": declared}}
 
 
 def _os_component(system: OperatingSystem) -> dict[str, Any]:

@@ -104,7 +104,10 @@ def _dependency(finding: Finding) -> Json:
     package = finding.package
     name = package.name if package is not None else finding.rule_id
     version = package.version if package is not None else ""
-    return {"package": {"name": name}, "version": version}
+    dependency: Json = {"package": {"name": name}, "version": version}
+    if package is not None and package.direct is not None:
+        dependency["direct"] = package.direct  # schema v15: a direct, top-level dependency
+    return dependency
 
 
 class _GitlabFormatter(Formatter):

@@ -76,9 +76,12 @@ def _package(package: Package | None) -> Document | None:
             "purl": package.purl,
             "source_name": package.source_name,
             "locations": [
-                _without_none({"path": loc.path, "layer": _layer(loc.layer)})
+                _without_none({"path": loc.path, "line": loc.line, "layer": _layer(loc.layer)})
                 for loc in package.locations
             ],
+            "license": package.license,
+            "direct": package.direct,
+            "dev": True if package.dev else None,  # written only when set, as the others
         }
     )
 

@@ -90,7 +90,13 @@ class LocationModel(_Model):
 
 class PackageLocationModel(_Model):
     path: str
+    line: int | None = Field(default=None, ge=1)
     layer: LayerModel | None = None
+
+    def to_domain(self) -> PackageLocation:
+        return PackageLocation(
+            path=self.path, line=self.line, layer=self.layer.to_domain() if self.layer else None
+        )
 
 
 class PackageModel(_Model):
@@ -100,6 +106,9 @@ class PackageModel(_Model):
     purl: str
     source_name: str | None = None
     locations: list[PackageLocationModel] = []
+    license: str | None = None
+    direct: bool | None = None
+    dev: bool = False
 
     def to_domain(self) -> Package:
         return Package(
@@ -108,10 +117,10 @@ class PackageModel(_Model):
             ecosystem=self.ecosystem,
             purl=self.purl,
             source_name=self.source_name,
-            locations=tuple(
-                PackageLocation(path=loc.path, layer=loc.layer.to_domain() if loc.layer else None)
-                for loc in self.locations
-            ),
+            locations=tuple(loc.to_domain() for loc in self.locations),
+            license=self.license,
+            direct=self.direct,
+            dev=self.dev,
         )
 
 

@@ -9,7 +9,10 @@ Shape: the document DESCRIBES one package for the scanned target, which CONTAINS
 one package per purl (and one for the operating system, if known). Where a package
 was found (file, image layer) is kept as ``OTHER`` annotations, as SPDX 2.3 has no
 free-form properties; vulnerabilities found in a package become ``SECURITY`` /
-``advisory`` external references. Determinism as for CycloneDX: the namespace
+``advisory`` external references. A declared licence is ``licenseDeclared`` (a
+declaration that is no SPDX expression becomes a ``LicenseRef-`` with its text under
+``hasExtractedLicensingInfos``); ``licenseConcluded`` stays ``NOASSERTION``, since a
+scanner concludes nothing. Determinism as for CycloneDX: the namespace
 derives from :func:`~secloop.output.cyclonedx.sbom_serial` and times from
 ``finished_at``.
 """
@@ -23,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from secloop.core.finding import Finding, FindingKind
+from secloop.core.license import is_spdx_expression
 from secloop.core.package import Package
 from secloop.core.result import OperatingSystem, ScanResult
 from secloop.core.target import Target, TargetKind
@@ -37,6 +41,7 @@ _NOASSERTION = "NOASSERTION"
 _NAMESPACE_BASE = "https://secloop.dev/spdxdocs/"
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _CONTAINERS = {TargetKind.IMAGE_ARCHIVE, TargetKind.OCI_LAYOUT, TargetKind.REGISTRY_IMAGE}
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
 
 
 def spdx_id_for(purl: str) -> str:
@@ -58,14 +63,17 @@ def spdx_document(result: ScanResult) -> dict[str, Any]:
     advisories = _advisories_by_purl(result.findings)
     packages = [_target_package(result.target)]
     relationships = [_relationship(DOCUMENT_ID, "DESCRIBES", TARGET_ID)]
+    extracted: dict[str, str] = {}
     for package in unique_packages(result.packages):
-        packages.append(_package(package, advisories.get(package.purl, ()), tool, created))
+        entry = _package(package, advisories.get(package.purl, ()), tool, created)
+        entry["licenseDeclared"] = _declared_license(package.license, extracted)
+        packages.append(entry)
         relationships.append(_relationship(TARGET_ID, "CONTAINS", spdx_id_for(package.purl)))
     if result.operating_system is not None:
         packages.append(_os_package(result.operating_system))
         relationships.append(_relationship(TARGET_ID, "CONTAINS", "SPDXRef-OperatingSystem"))
     safe_name = _UNSAFE.sub("-", result.target.name).strip("-") or "target"
-    return {
+    document: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": DOCUMENT_ID,
@@ -75,6 +83,26 @@ def spdx_document(result: ScanResult) -> dict[str, Any]:
         "packages": packages,
         "relationships": relationships,
     }
+    if extracted:
+        document["hasExtractedLicensingInfos"] = [
+            {"licenseId": ref, "name": text, "extractedText": text}
+            for ref, text in sorted(extracted.items())
+        ]
+    return document
+
+
+def _declared_license(declared: str | None, extracted: dict[str, str]) -> str:
+    """``licenseDeclared`` for a package; every ``LicenseRef-`` it uses is recorded in
+    ``extracted`` (id -> text), as SPDX 2.3 clause 10 requires of a document."""
+    if declared is None:
+        return _NOASSERTION
+    if not is_spdx_expression(declared):
+        ref = "LicenseRef-" + (_UNSAFE.sub("-", declared).strip("-") or "unnamed")
+        extracted.setdefault(ref, declared)
+        return ref
+    for ref in _LICENSE_REF.findall(declared):
+        extracted.setdefault(ref, ref.removeprefix("LicenseRef-"))
+    return declared
 
 
 def _relationship(element: str, kind: str, related: str) -> dict[str, str]:

@@ -10,7 +10,12 @@ Per event:
 3. evaluate candidates in load order. By default the first match wins, as in Falco
    (``rule_matching: first``); :attr:`RuleMatching.ALL` reports every match;
 4. a rule that fails on an event (a bug, an odd value) is counted in
-   :attr:`EngineStats.rule_errors` and skipped: the other rules keep running.
+   :attr:`EngineStats.rule_errors` and skipped: the other rules keep running;
+5. *detectors* (sequence rules, behaviour baselines) see every event after the
+   rules and add their own alerts.
+
+With ``explain=True`` each alert lists the sub-conditions that were true
+(:mod:`secloop.runtime.rules.explain`), computed only for rules that matched.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from secloop.runtime.event import Alert, Event
 from secloop.runtime.fields import catalogue_for
@@ -30,10 +36,11 @@ from secloop.runtime.rules.compiler import (
     constraints,
     residual,
 )
+from secloop.runtime.rules.explain import Explainer
 from secloop.runtime.rules.resolve import flatten
 from secloop.runtime.rules.ruleset import CompiledRule, Ruleset
 
-__all__ = ["INDEX_KEYS", "Engine", "EngineStats", "RuleMatching"]
+__all__ = ["INDEX_KEYS", "Detector", "Engine", "EngineStats", "RuleMatching"]
 
 INDEX_KEYS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "syscall": (("evt.type", None),),
@@ -44,6 +51,12 @@ INDEX_KEYS: dict[str, tuple[tuple[str, str | None], ...]] = {
     ),
 }
 _MEMO_LIMIT = 65_536
+
+
+class Detector(Protocol):
+    """Anything else that raises alerts from the event stream (sequences, baselines)."""
+
+    def process(self, event: Event) -> list[Alert]: ...
 
 
 class RuleMatching(Enum):
@@ -81,8 +94,7 @@ class _Plan:
         self.key_of = _key_function(self.keys)
 
     def candidates(self, event: Event) -> tuple[Check, ...]:
-        if not self.keys:
-            return self.checks
+        """The checks the event's key values admit (memoised); ``keys`` must not be empty."""
         key = self.key_of(event)
         found = self.memo.get(key)
         if found is None:
@@ -99,33 +111,64 @@ class _Plan:
 class Engine:
     """Evaluates a :class:`Ruleset` over events; stateless apart from counters and memo."""
 
-    def __init__(self, ruleset: Ruleset, *, matching: RuleMatching = RuleMatching.FIRST) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        *,
+        matching: RuleMatching = RuleMatching.FIRST,
+        explain: bool = False,
+        detectors: Iterable[Detector] = (),
+    ) -> None:
+        """``explain``: give each alert the sub-conditions that were true (costs per alert).
+
+        ``detectors`` see every event after the rules (sequences, baselines); their
+        alerts follow the rules' alerts and are counted with them.
+        """
         self.ruleset = ruleset
         self.matching = matching
+        self.detectors = tuple(detectors)
         self.stats = EngineStats()
         self._plans = {
             source: _plan(source, rules) for source, rules in ruleset.by_source().items()
         }
+        self._explainers = (
+            {source: Explainer(catalogue_for(source)) for source in self._plans} if explain else {}
+        )
 
     def process(self, event: Event) -> list[Alert]:
         """The alerts ``event`` raises (at most one with first-match semantics)."""
         self.stats.events += 1
+        alerts: list[Alert] = []
         plan = self._plans.get(event.source)
         if plan is None:
             self.stats.no_rules_for_source += 1
-            return []
-        alerts: list[Alert] = []
-        for rule, predicate in plan.candidates(event):
-            try:
-                hit = predicate(event)
-            except Exception:  # noqa: BLE001 - one failing rule must not stop the others
-                self.stats.rule_errors[rule.name] += 1
-                continue
-            if hit:
-                alerts.append(self._alert(rule, event))
-                if self.matching is RuleMatching.FIRST:
-                    break
+        else:
+            # The plan's memo, read inline: one call less per event than candidates().
+            checks = plan.memo.get(plan.key_of(event)) if plan.keys else plan.checks
+            if checks is None:
+                checks = plan.candidates(event)
+            for rule, predicate in checks:
+                try:
+                    hit = predicate(event)
+                except Exception:  # noqa: BLE001 - one failing rule must not stop the others
+                    self.stats.rule_errors[rule.name] += 1
+                    continue
+                if hit:
+                    alerts.append(self._alert(rule, event))
+                    if self.matching is RuleMatching.FIRST:
+                        break
+        if self.detectors:
+            alerts.extend(self._detected(event))
         return alerts
+
+    def _detected(self, event: Event) -> list[Alert]:
+        found: list[Alert] = []
+        for detector in self.detectors:
+            for alert in detector.process(event):
+                self.stats.alerts += 1
+                self.stats.by_rule[alert.rule] += 1
+                found.append(alert)
+        return found
 
     def run(self, events: Iterable[Event]) -> Iterator[Alert]:
         for event in events:
@@ -135,6 +178,7 @@ class Engine:
         output, values = rule.output.render(event)
         self.stats.alerts += 1
         self.stats.by_rule[rule.name] += 1
+        explainer = self._explainers.get(event.source) if self._explainers else None
         return Alert(
             rule=rule.name,
             priority=rule.priority,
@@ -143,6 +187,7 @@ class Engine:
             fields=values,
             tags=rule.tags,
             source=event.source,
+            explanation=() if explainer is None else explainer.reasons(rule.condition, event),
         )
 
 

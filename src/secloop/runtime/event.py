@@ -92,7 +92,11 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
-    """What a rule raised on an event: the record printed, stored and forwarded."""
+    """What a rule raised on an event: the record printed, stored and forwarded.
+
+    ``explanation`` lists the sub-conditions that were true ("why it matched"); it is
+    empty unless the engine was asked to explain (see ``rules.explain``).
+    """
 
     rule: str
     priority: Priority
@@ -101,6 +105,7 @@ class Alert:
     fields: Mapping[str, FieldValue | None]
     tags: tuple[str, ...]
     source: str
+    explanation: tuple[str, ...] = ()
 
     @property
     def time_iso(self) -> str:
@@ -116,13 +121,20 @@ class Alert:
             "output": self.output,
             "tags": list(self.tags),
             "fields": {key: _jsonable(value) for key, value in self.fields.items()},
+            "why": list(self.explanation),
         }
 
     def to_text(self) -> str:
-        """A Falco-like line: ``HH:MM:SS.nnnnnnnnn: Priority output``, in UTC."""
+        """A Falco-like line: ``HH:MM:SS.nnnnnnnnn: Priority output``, in UTC.
+
+        An explained alert adds one indented ``why:`` line per reason.
+        """
         seconds, nanos = divmod(self.time_ns, 1_000_000_000)
         clock = datetime.fromtimestamp(seconds, UTC).strftime("%H:%M:%S")
-        return f"{clock}.{nanos:09d}: {self.priority.label} {self.output}"
+        line = f"{clock}.{nanos:09d}: {self.priority.label} {self.output}"
+        if not self.explanation:
+            return line
+        return "\n".join([line, *(f"    why: {reason}" for reason in self.explanation)])
 
 
 def format_time_iso(time_ns: int) -> str:

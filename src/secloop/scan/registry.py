@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from secloop.core.errors import UsageError
 from secloop.core.finding import FindingKind
+from secloop.policy.licenses import LicensePolicy
 from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.code.adapters import BanditScanner, SemgrepScanner
 from secloop.scan.code.python.scanner import PythonCodeScanner
@@ -14,7 +15,12 @@ from secloop.scan.image_checks import DeletedLayerSecretsScanner, ImageConfigSca
 from secloop.scan.interface import Analyzer, ArtifactError, Opener, Scanner
 from secloop.scan.inventory import language_analyzers
 from secloop.scan.inventory.binaries import binary_analyzers
+from secloop.scan.inventory.unpinned import UnpinnedDependencyScanner
+from secloop.scan.license import LicenseScanner
 from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig.pss_scan import PssScanner, PssSettings
+from secloop.scan.misconfig.rego import CompiledPolicies, RegoScanner
+from secloop.scan.misconfig.render import RenderScanner
 from secloop.scan.secrets import SecretsScanner
 from secloop.scan.vuln import VulnerabilityScanner
 
@@ -69,19 +75,41 @@ class Registry:
         ]
 
 
-def default_registry() -> Registry:
-    """Every plugin shipped with secloop, in evaluation order."""
+def default_registry(
+    *,
+    policies: CompiledPolicies | None = None,
+    pss: PssSettings | None = None,
+    licenses: LicensePolicy | None = None,
+    allowed_registries: Sequence[str] = (),
+) -> Registry:
+    """Every plugin shipped with secloop, in evaluation order; with ``policies``
+    (``--policy DIR``, compiled once per scan) also the ``rego`` scanner, with
+    ``pss`` (``--pss-level``) the ``pss`` scanner, and with an active licence policy
+    (``--deny-license``, ``licenses:``) the ``license`` scanner. ``allowed_registries``
+    turns on the registry allowlist checks of the kubernetes and dockerfile scanners."""
+    custom: tuple[Scanner, ...] = (
+        *((RegoScanner(policies),) if policies is not None else ()),
+        *((PssScanner(pss),) if pss is not None else ()),
+    )
+    licensing: tuple[Scanner, ...] = (
+        (LicenseScanner(licenses),) if licenses is not None and licenses.active else ()
+    )
+    kubernetes = KubernetesScanner(allowed_registries)
     return Registry(
         openers=(FilesystemOpener(),),
         analyzers=(*language_analyzers(), *binary_analyzers()),
         scanners=(
             SecretsScanner(),
             DeletedLayerSecretsScanner(),  # image layers only
-            KubernetesScanner(),
-            DockerfileScanner(),
+            kubernetes,
+            RenderScanner(kubernetes.checks),  # kustomize overlays and helm charts
+            DockerfileScanner(allowed_registries),
             ComposeScanner(),
+            *custom,
             ImageConfigScanner(),  # images only
             VulnerabilityScanner(),
+            UnpinnedDependencyScanner(),  # loose declarations the analyzers cannot pin
+            *licensing,
             PythonCodeScanner(),
             BanditScanner(),  # opt-in: --scanners bandit
             SemgrepScanner(),  # opt-in: --scanners semgrep

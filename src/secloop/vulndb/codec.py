@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from secloop.core.advisory import (
@@ -56,17 +57,26 @@ def advisory_to_json(advisory: Advisory) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
+# Enum lookups by value through a dict: ``EventKind(k)`` costs a Python-level call.
+_RANGE_TYPES = {t.value: t for t in RangeType}
+_EVENT_KINDS = {k.value: k for k in EventKind}
+
+
+@lru_cache(maxsize=65536)
+def _event(kind: str, version: str) -> RangeEvent:
+    """Events are immutable and repeat across records (``introduced: "0"``): shared."""
+    return RangeEvent(kind=_EVENT_KINDS[kind], version=version)
+
+
+def _range(kind: str, events: list[list[str]]) -> AffectedRange:
+    return AffectedRange(type=_RANGE_TYPES[kind], events=tuple([_event(k, v) for k, v in events]))
+
+
 def _affected_from_dict(data: dict[str, Any]) -> AffectedPackage:
     return AffectedPackage(
         ecosystem=data["e"],
         name=data["n"],
-        ranges=tuple(
-            AffectedRange(
-                type=RangeType(kind),
-                events=tuple(RangeEvent(kind=EventKind(k), version=v) for k, v in events),
-            )
-            for kind, events in data["r"]
-        ),
+        ranges=tuple([_range(kind, events) for kind, events in data["r"]]),
         versions=tuple(data["v"]),
     )
 
@@ -87,8 +97,8 @@ def advisory_from_dict(data: dict[str, Any]) -> Advisory:
         aliases=tuple(data["aliases"]),
         summary=data["summary"],
         details=data["details"],
-        affected=tuple(_affected_from_dict(a) for a in data["affected"]),
-        severity=tuple(SeverityScore(type=t, score=s) for t, s in data["severity"]),
+        affected=tuple([_affected_from_dict(a) for a in data["affected"]]),
+        severity=tuple([SeverityScore(type=t, score=s) for t, s in data["severity"]]),
         references=tuple(data["references"]),
         published=_parse_time(data["published"]),
         modified=_parse_time(data["modified"]),

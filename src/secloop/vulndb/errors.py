@@ -8,6 +8,7 @@
     └── VulnDBError                the database as a whole cannot do its job
         ├── DatabaseNotFoundError  no database file yet: run ``secloop db import``
         ├── DatabaseCorruptError   the file is not a secloop database (fail closed)
+        │   └── DatabaseOutdatedError  built by an older secloop: import or update again
         ├── ImportSourceError      an import path is missing, not a zip, or truncated
         └── UnknownEcosystemError  no version scheme for an ecosystem
 
@@ -22,6 +23,7 @@ from secloop.core.errors import Error, InputError
 __all__ = [
     "DatabaseCorruptError",
     "DatabaseNotFoundError",
+    "DatabaseOutdatedError",
     "ImportSourceError",
     "RecordError",
     "UnknownEcosystemError",
@@ -43,6 +45,10 @@ class DatabaseNotFoundError(VulnDBError):
 
 class DatabaseCorruptError(VulnDBError):
     """The database file exists but is not a readable secloop vulnerability database."""
+
+
+class DatabaseOutdatedError(DatabaseCorruptError):
+    """The database was built by another secloop, with another layout (schema version)."""
 
 
 class ImportSourceError(VulnDBError):

@@ -10,6 +10,7 @@ would miss real vulnerabilities.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from secloop.vulndb.versions import ecosystem_base
 
@@ -19,6 +20,7 @@ _PEP503 = re.compile(r"[-_.]+")
 _CASE_INSENSITIVE = frozenset({"NuGet", "Packagist", "Pub", "Hex"})
 
 
+@lru_cache(maxsize=65536)  # called for every package and record name of a scan
 def normalise_name(ecosystem: str, name: str) -> str:
     base = ecosystem_base(ecosystem)
     if base == "PyPI":

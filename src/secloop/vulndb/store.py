@@ -1,10 +1,19 @@
 """The local vulnerability index: one SQLite file, keyed for per-package lookup.
 
 Layout: ``advisories(id, modified, record)`` holds each record as compact JSON of the
-core :class:`Advisory`; ``affected(ecosystem, name, advisory_id)`` is the lookup index,
-names normalised per ecosystem (:mod:`secloop.vulndb.names`); ``meta`` holds the
+core :class:`Advisory`; ``affected(ecosystem, name, advisory_id, fixes)`` is the lookup
+index, names normalised per ecosystem (:mod:`secloop.vulndb.names`); ``meta`` holds the
 schema version, the as-of time (the newest ``modified`` among the records, or what the
 importer says) and import statistics.
+
+The precompiled form (schema 2): for ecosystems whose version order has a binary key
+(:mod:`secloop.vulndb.versions.binary`: PyPI, npm, crates.io, Go, Hex, Pub) every
+range of a package's entries is stored at import as byte intervals in ``spans``
+(:mod:`secloop.vulndb.spans`), the enumerated versions that no interval covers in
+``listed``, and the ``fixed`` versions with their keys in ``affected.fixes``. A scan
+then matches without reading or decoding a record, and decodes only the records that
+match. ``fixes`` is NULL for a package entry that is not precompiled (another
+ecosystem, or a version that has no binary key): that one is matched from its record.
 
 A database is never modified in place. :func:`build_database` writes a new file next
 to the old one and switches with ``os.replace`` only once it is complete and
@@ -19,28 +28,36 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from secloop.core.advisory import Advisory
+from secloop.core.advisory import Advisory, AffectedPackage
 from secloop.vulndb.codec import advisory_from_dict, advisory_to_json
-from secloop.vulndb.errors import DatabaseCorruptError, DatabaseNotFoundError
+from secloop.vulndb.errors import (
+    DatabaseCorruptError,
+    DatabaseNotFoundError,
+    DatabaseOutdatedError,
+    UnknownEcosystemError,
+)
 from secloop.vulndb.names import normalise_name
+from secloop.vulndb.spans import EntryForm, UnencodableVersionError, compile_entry
+from secloop.vulndb.versions.binary import binary_key_for
 
 __all__ = [
     "SCHEMA_VERSION",
     "BuildReport",
     "DatabaseStatus",
+    "PackageIndex",
     "VulnerabilityStore",
     "build_database",
     "default_db_path",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: precompiled ranges (spans, listed, affected.fixes)
 _DB_ENV = "SECLOOP_DB"
 
 _CHUNK = 500  # names per ``IN (...)`` query, well under SQLite's variable limit
@@ -49,10 +66,22 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT, record TEXT NOT NULL);
 CREATE TABLE affected (
-    ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL,
+    ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL, fixes TEXT,
     PRIMARY KEY (ecosystem, name, advisory_id)
 ) WITHOUT ROWID;
+CREATE TABLE spans (
+    ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL,
+    entry INTEGER NOT NULL, range INTEGER NOT NULL, low BLOB NOT NULL, high BLOB,
+    PRIMARY KEY (ecosystem, name, advisory_id, entry, range, low)
+) WITHOUT ROWID;
+CREATE TABLE listed (
+    ecosystem TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
+    advisory_id TEXT NOT NULL, entry INTEGER NOT NULL,
+    PRIMARY KEY (ecosystem, name, version, advisory_id, entry)
+) WITHOUT ROWID;
 """
+
+Span = tuple[bytes, bytes | None, str, int, int]  # low, high, advisory id, entry, range
 
 
 def default_db_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -114,10 +143,60 @@ def _keep_newest(advisories: Iterable[Advisory]) -> tuple[dict[str, Advisory], i
     return kept, len(withdrawn_ids), duplicates
 
 
-def _index_rows(advisory: Advisory) -> set[tuple[str, str, str]]:
-    return {
-        (a.ecosystem, normalise_name(a.ecosystem, a.name), advisory.id) for a in advisory.affected
-    }
+def _stored_ranges(affected: AffectedPackage) -> list[tuple[str, list[tuple[str, str]]]]:
+    return [(r.type.value, [(e.kind.value, e.version) for e in r.events]) for r in affected.ranges]
+
+
+def _forms(
+    ecosystem: str, entries: list[tuple[int, AffectedPackage]]
+) -> list[tuple[int, EntryForm]] | None:
+    """The precompiled form of a package's entries in one record, or None when the
+    ecosystem has no binary key (or is unknown) or a range version cannot be encoded."""
+    try:
+        binary = binary_key_for(ecosystem)
+    except UnknownEcosystemError:
+        return None
+    if binary is None:
+        return None
+    try:
+        return [
+            (
+                index,
+                compile_entry(_stored_ranges(a), a.versions, binary),
+            )
+            for index, a in entries
+        ]
+    except UnencodableVersionError:
+        return None
+
+
+@dataclass(slots=True)
+class _Rows:
+    affected: list[tuple[str, str, str, str | None]]
+    spans: list[tuple[str, str, str, int, int, bytes, bytes | None]]
+    listed: list[tuple[str, str, str, str, int]]
+
+
+def _add_rows(rows: _Rows, advisory: Advisory) -> None:
+    """The index rows of one record: one ``affected`` row per package it names, and
+    the precompiled spans, listed versions and fixes where there is a binary key."""
+    packages: dict[tuple[str, str], list[tuple[int, AffectedPackage]]] = {}
+    for index, entry in enumerate(advisory.affected):
+        key = (entry.ecosystem, normalise_name(entry.ecosystem, entry.name))
+        packages.setdefault(key, []).append((index, entry))
+    for (ecosystem, name), entries in packages.items():
+        forms = _forms(ecosystem, entries)
+        if forms is None:
+            rows.affected.append((ecosystem, name, advisory.id, None))
+            continue
+        fixes: list[tuple[int, int, str, str]] = []
+        for position, form in forms:
+            head = (ecosystem, name, advisory.id, position)
+            rows.spans.extend((*head, r, low, high) for r, (low, high) in form.spans)
+            rows.listed.extend((ecosystem, name, v, advisory.id, position) for v in form.versions)
+            fixes.extend((position, r, version, key.hex()) for r, version, key in form.fixes)
+        text = json.dumps(fixes, separators=(",", ":"), ensure_ascii=False)
+        rows.affected.append((ecosystem, name, advisory.id, text))
 
 
 def _write(connection: sqlite3.Connection, kept: dict[str, Advisory], meta: dict[str, str]) -> int:
@@ -129,11 +208,17 @@ def _write(connection: sqlite3.Connection, kept: dict[str, Advisory], meta: dict
             for a in kept.values()
         ),
     )
-    rows = {row for a in kept.values() for row in _index_rows(a)}
-    connection.executemany("INSERT INTO affected VALUES (?, ?, ?)", sorted(rows))
+    rows = _Rows(affected=[], spans=[], listed=[])
+    for advisory in kept.values():
+        _add_rows(rows, advisory)
+    rows.affected.sort(key=lambda row: row[:3])
+    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?)", rows.affected)
+    rows.spans.sort(key=lambda row: row[:5])
+    connection.executemany("INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?)", rows.spans)
+    connection.executemany("INSERT OR IGNORE INTO listed VALUES (?, ?, ?, ?, ?)", rows.listed)
     connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
     connection.commit()
-    return len({(e, n) for e, n, _ in rows})
+    return len({(e, n) for e, n, _, _ in rows.affected})
 
 
 def build_database(
@@ -181,14 +266,78 @@ def _parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _batch_query(count: int) -> str:
-    """The lookup of ``count`` names of one ecosystem; rows in index (name, id) order."""
-    placeholders = ", ".join("?" * count)
+def _outdated_message(path: Path, found: str | None) -> str:
+    if found is not None and found.isdigit() and int(found) < int(SCHEMA_VERSION):
+        return (
+            f"{path}: database built by an older secloop (schema {found}, this secloop "
+            f"reads {SCHEMA_VERSION}); run `secloop db update` or `secloop db import PATH` "
+            "again to rebuild it"
+        )
     return (
-        "SELECT f.name, a.id, a.record FROM affected f "  # noqa: S608 - "?" placeholders only
-        "JOIN advisories a ON a.id = f.advisory_id "
-        f"WHERE f.ecosystem = ? AND f.name IN ({placeholders}) ORDER BY f.name, f.advisory_id"
+        f"{path}: database schema {found!r}, this secloop reads {SCHEMA_VERSION!r}; "
+        "rebuild it with `secloop db import PATH` or `secloop db update --full`, or "
+        "use the secloop that built it"
     )
+
+
+def _in_query(select: str, count: int) -> str:
+    """``select`` restricted to one ecosystem and ``count`` names (``?`` placeholders)."""
+    placeholders = ", ".join("?" * count)
+    return f"{select} WHERE f.ecosystem = ? AND f.name IN ({placeholders})"
+
+
+# In an ecosystem that is not precompiled every candidate's record is needed, so it
+# is read with the index; precompiled ones are read only when they match.
+_AFFECTED = "SELECT f.name, f.advisory_id, f.fixes FROM affected f"
+_AFFECTED_RECORDS = (
+    "SELECT f.name, f.advisory_id, f.fixes, a.record FROM affected f "
+    "JOIN advisories a ON a.id = f.advisory_id"
+)
+_SPANS = "SELECT f.name, f.low, f.high, f.advisory_id, f.entry, f.range FROM spans f"
+_LISTED = "SELECT f.name, f.version, f.advisory_id, f.entry FROM listed f"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageIndex:
+    """What the index holds for one package (an ecosystem and a normalised name)."""
+
+    ids: tuple[str, ...]  # every advisory naming it, in id order
+    general: frozenset[str]  # the ids not precompiled: matched from their records
+    fixes: Mapping[str, str]  # id -> JSON [[entry, range, version, key hex]] if precompiled
+    spans: tuple[Span, ...]  # the affected intervals of the precompiled advisories
+    listed: Mapping[str, tuple[tuple[str, int], ...]]  # version -> (id, entry) not in spans
+
+
+_NONE: frozenset[str] = frozenset()
+_NOTHING = PackageIndex(ids=(), general=_NONE, fixes={}, spans=(), listed={})
+
+
+@dataclass(slots=True)
+class _Gathered:
+    """One package's index rows while a chunk is read."""
+
+    ids: list[str] = field(default_factory=list)
+    fixes: dict[str, str] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
+    listed: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+
+    def freeze(self) -> PackageIndex:
+        self.ids.sort()
+        general = _NONE if len(self.fixes) == len(self.ids) else frozenset(self.ids) - {*self.fixes}
+        return PackageIndex(
+            ids=tuple(self.ids),
+            general=general,
+            fixes=self.fixes,
+            spans=tuple(self.spans),
+            listed=self.listed,
+        )
+
+
+def _precompiled(ecosystem: str) -> bool:
+    try:
+        return binary_key_for(ecosystem) is not None
+    except UnknownEcosystemError:
+        return False
 
 
 class VulnerabilityStore:
@@ -205,7 +354,7 @@ class VulnerabilityStore:
         self._cache: dict[str, Advisory] = {}
         self._texts: dict[str, str] = {}
         self._parsed: dict[str, dict[str, Any]] = {}
-        self._ids: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._packages: dict[tuple[str, str], PackageIndex] = {}
         self._meta = self._read_meta()
 
     def _read_meta(self) -> dict[str, str]:
@@ -215,51 +364,91 @@ class VulnerabilityStore:
             self._connection.close()
             raise DatabaseCorruptError(f"{self.path}: not a secloop database ({err})") from None
         meta = {str(k): str(v) for k, v in rows}
-        if meta.get("schema_version") != SCHEMA_VERSION:
+        found = meta.get("schema_version")
+        if found != SCHEMA_VERSION:
             self._connection.close()
-            raise DatabaseCorruptError(
-                f"{self.path}: database schema {meta.get('schema_version')!r}, "
-                f"this secloop reads {SCHEMA_VERSION!r}; re-import it"
-            )
+            raise DatabaseOutdatedError(_outdated_message(self.path, found))
         return meta
 
-    def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
-        """Load the index rows and records of many packages in a few ``IN`` queries.
+    def _query(self, select: str, ecosystem: str, names: Sequence[str]) -> sqlite3.Cursor:
+        query = _in_query(select, len(names))
+        return self._connection.execute(query, (ecosystem, *names))
 
-        A scan of a large inventory would otherwise pay one query per package; records
-        shared by many packages are read once. Names not in the index are remembered
-        as having no advisories.
+    def _gather_chunk(self, ecosystem: str, chunk: Sequence[str]) -> None:
+        found: dict[str, _Gathered] = {}
+        if _precompiled(ecosystem):
+            for name, identifier, fixes in self._query(_AFFECTED, ecosystem, chunk):
+                package = found.get(name) or found.setdefault(name, _Gathered())
+                package.ids.append(identifier)
+                if fixes is not None:
+                    package.fixes[identifier] = fixes
+            for row in self._query(_SPANS, ecosystem, chunk):
+                found[row[0]].spans.append(row[1:])
+            for name, version, identifier, entry in self._query(_LISTED, ecosystem, chunk):
+                listed = found[name].listed
+                listed[version] = (*listed.get(version, ()), (identifier, entry))
+        else:
+            for name, identifier, _, record in self._query(_AFFECTED_RECORDS, ecosystem, chunk):
+                (found.get(name) or found.setdefault(name, _Gathered())).ids.append(identifier)
+                self._texts.setdefault(identifier, record)
+        for name in chunk:
+            known = found.get(name)
+            self._packages[(ecosystem, name)] = _NOTHING if known is None else known.freeze()
+
+    def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
+        """Load the index of many packages in a few ``IN`` queries per ecosystem.
+
+        A scan of a large inventory would otherwise pay one query per package. The
+        records of packages that are not precompiled are read here too (shared ones
+        once); precompiled ones are read only when they match. Names not in the index
+        are remembered as having no advisories.
         """
         wanted = {normalise_name(ecosystem, n) for n in names}
-        missing = sorted(n for n in wanted if (ecosystem, n) not in self._ids)
+        missing = sorted(n for n in wanted if (ecosystem, n) not in self._packages)
         for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            found: dict[str, list[str]] = {n: [] for n in chunk}
-            rows = self._connection.execute(_batch_query(len(chunk)), (ecosystem, *chunk))
-            for name, identifier, record in rows:
-                found[name].append(identifier)
-                self._texts.setdefault(identifier, record)
-            self._ids.update(((ecosystem, n), tuple(ids)) for n, ids in found.items())
+            self._gather_chunk(ecosystem, missing[start : start + _CHUNK])
+
+    def package(self, ecosystem: str, name: str) -> PackageIndex:
+        """The index of one package (any spelling of its name)."""
+        key = (ecosystem, normalise_name(ecosystem, name))
+        if key not in self._packages:
+            self.prefetch(ecosystem, (name,))
+        return self._packages[key]
 
     def advisory_ids(self, ecosystem: str, name: str) -> tuple[str, ...]:
         """The ids of every advisory naming this package, in id order."""
-        key = (ecosystem, normalise_name(ecosystem, name))
-        if key not in self._ids:
-            self.prefetch(ecosystem, (name,))
-        return self._ids[key]
+        return self.package(ecosystem, name).ids
+
+    def load_records(self, identifiers: Iterable[str]) -> None:
+        """Read the records of many ids in one query (those not read yet)."""
+        missing = [i for i in dict.fromkeys(identifiers) if i not in self._texts]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            placeholders = ", ".join("?" * len(chunk))
+            query = f"SELECT id, record FROM advisories WHERE id IN ({placeholders})"  # noqa: S608
+            self._texts.update(self._connection.execute(query, chunk))
+
+    def _text(self, identifier: str) -> str:
+        text = self._texts.get(identifier)
+        if text is None:
+            self.load_records((identifier,))
+            text = self._texts[identifier]  # KeyError: an id the index does not hold
+        return text
 
     def record(self, identifier: str) -> dict[str, Any]:
-        """The parsed stored record (:mod:`codec` layout) of a prefetched id, parsed once."""
+        """The parsed stored record (:mod:`codec` layout) of an id, parsed once."""
         parsed = self._parsed.get(identifier)
         if parsed is None:
-            parsed = self._parsed[identifier] = json.loads(self._texts[identifier])
+            parsed = self._parsed[identifier] = json.loads(self._text(identifier))
         return parsed
 
     def advisory(self, identifier: str) -> Advisory:
-        """The decoded advisory of a prefetched id, decoded once per store."""
+        """The decoded advisory of an id, decoded once per store."""
         advisory = self._cache.get(identifier)
         if advisory is None:
-            advisory = self._cache[identifier] = advisory_from_dict(self.record(identifier))
+            # a precompiled match needs no parsed dict beyond this: do not keep one
+            record = self._parsed.get(identifier) or json.loads(self._text(identifier))
+            advisory = self._cache[identifier] = advisory_from_dict(record)
         return advisory
 
     def lookup(self, ecosystem: str, name: str) -> list[Advisory]:

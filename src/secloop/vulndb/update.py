@@ -41,7 +41,7 @@ from secloop.vulndb.codec import advisory_from_json
 from secloop.vulndb.errors import ImportSourceError, RecordError, VulnDBError
 from secloop.vulndb.osv import parse_record
 from secloop.vulndb.sources import ImportLimits, iter_records
-from secloop.vulndb.store import BuildReport, build_database, default_db_path
+from secloop.vulndb.store import SCHEMA_VERSION, BuildReport, build_database, default_db_path
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -120,6 +120,7 @@ class _Existing:
     as_of: datetime | None
     base_url: str
     ecosystems: frozenset[str]
+    current: bool  # built with this secloop's layout (schema version)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -140,7 +141,12 @@ def _existing(path: Path) -> _Existing | None:
         return None
     base_url, ecosystems = source.removeprefix(_SOURCE_PREFIX).rsplit(" ecosystems=", 1)
     as_of = datetime.fromisoformat(meta["as_of"]) if meta.get("as_of") else None
-    return _Existing(as_of=as_of, base_url=base_url, ecosystems=frozenset(ecosystems.split(",")))
+    return _Existing(
+        as_of=as_of,
+        base_url=base_url,
+        ecosystems=frozenset(ecosystems.split(",")),
+        current=meta.get("schema_version") == SCHEMA_VERSION,
+    )
 
 
 def _old_records(path: Path) -> Iterator[Advisory]:
@@ -347,8 +353,10 @@ def _rebuild(
     """Step (3). Old records stay unless their ecosystem was downloaded in full (then
     the new all.zip is the whole truth: records deleted upstream go too)."""
     full = {e for e, mode in modes.items() if mode == "full"}
-    if not full and not any(fresh.values()):
+    current = existing is None or existing.current
+    if current and not full and not any(fresh.values()):
         return None  # nothing changed: keep the file (and its as-of time) as it is
+    # else rebuilt, even when nothing changed upstream if an older secloop built it
     old: list[Advisory] = []
     if existing is not None:
         old = [

@@ -4,7 +4,10 @@ the layout on disk."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 
 from secloop.core.result import Skipped
 from secloop.scan.artifact.image.artifact import ImageArtifact
-from secloop.scan.artifact.image.auth import Credentials
+from secloop.scan.artifact.image.auth import Credentials, docker_config_credentials
 from secloop.scan.artifact.image.cache import BlobCache
 from secloop.scan.artifact.image.http import UrllibTransport
 from secloop.scan.artifact.image.interface import RegistryAuthError, RegistryError
@@ -151,3 +154,60 @@ def test_umoci_layout_on_disk_matches_the_registry_copy(
         assert isinstance(local, ImageArtifact)
         assert _inventory(local)[0] == _inventory(remote)[0]
         assert local.target.digest == remote.target.digest
+
+
+def test_zstd_image_recompressed_by_skopeo(
+    umoci_layout: Path, plain_registry: Registry, tmp_path: Path
+) -> None:
+    """skopeo rewrites every layer as ``tar+zstd``; on disk and from the registry the
+    inventory is the same as the gzip original's."""
+    zstd_layout = tmp_path / "zstd-layout"
+    run("skopeo", "copy", "--insecure-policy", "--dest-compress-format", "zstd",
+        f"oci:{umoci_layout}:app", f"oci:{zstd_layout}:app")  # fmt: skip
+    ref = _push(zstd_layout, plain_registry, "team/zstd")
+    opener = LocalImageOpener()
+    local = opener.open(f"{zstd_layout}:app", limits=ScanLimits(), excludes=(), use_gitignore=False)
+    remote_source = _source(ref, tmp_path / "cache", insecure=True, ca=None, creds=None)
+    with local, ImageArtifact(remote_source, limits=ScanLimits()) as remote:
+        assert isinstance(local, ImageArtifact)
+        media_types = {layer.descriptor.media_type for layer in remote.image.layers}
+        assert media_types == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+        local_packages, entries = _inventory(local)
+        assert local_packages == _inventory(remote)[0] == _dpkg_query()
+    assert "srv/app.txt" in {e.path for e in entries}
+
+
+def test_tls_registry_with_credentials_from_a_credential_helper(
+    umoci_layout: Path, tls_registry: Registry, tmp_path: Path
+) -> None:
+    """``credHelpers`` names a helper (a real executable on a private PATH speaking the
+    docker-credential-helpers protocol) that holds the registry's htpasswd login."""
+    ref = _push(umoci_layout, tls_registry, "secure/helper")
+    bin_dir, config_dir = tmp_path / "bin", tmp_path / "docker"
+    bin_dir.mkdir()
+    config_dir.mkdir()
+    helper = bin_dir / "docker-credential-testvault"
+    helper.write_text(
+        "#!/bin/sh\nread -r server\n"
+        f'if [ "$server" = "{tls_registry.host}" ]; then\n'
+        f'  printf \'{{"ServerURL":"%s","Username":"{USER}","Secret":"{PASSWORD}"}}\' "$server"\n'
+        "else echo 'credentials not found in native keychain'; exit 1; fi\n"
+    )
+    helper.chmod(helper.stat().st_mode | stat.S_IXUSR)
+    config = {"credHelpers": {tls_registry.host: "testvault"}}
+    (config_dir / "config.json").write_text(json.dumps(config))
+    env = {"DOCKER_CONFIG": str(config_dir), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    creds = docker_config_credentials(tls_registry.host, env)
+    assert creds == Credentials(USER, PASSWORD)
+    source = _source(ref, tmp_path / "cache", insecure=False, ca=tls_registry.ca_file, creds=creds)
+    with ImageArtifact(source, limits=ScanLimits()) as artifact:
+        packages, _ = _inventory(artifact)
+    assert packages == _dpkg_query()
+    # the same helper has nothing for another host: anonymous, which this registry refuses
+    (config_dir / "config.json").write_text(json.dumps({"credsStore": "testvault"}))
+    assert docker_config_credentials("127.0.0.2:1", env) is None
+    with pytest.raises(RegistryAuthError, match="401"):
+        ImageArtifact(
+            _source(ref, tmp_path / "c2", insecure=False, ca=tls_registry.ca_file, creds=None),
+            limits=ScanLimits(),
+        )

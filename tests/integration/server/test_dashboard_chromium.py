@@ -1,8 +1,11 @@
 """End to end: the real app under uvicorn, a corpus sample ingested, pages in Chromium.
 
-Debian's headless Chromium loads each page (``--dump-dom`` for the DOM after parsing,
-``--screenshot`` for a PNG); the test asserts the counts in the DOM against the API
-and that the screenshots are PNG files. Skipped, saying why, without Chromium. The
+An admin and an API token are created with the real ``secloop server`` CLI; the
+reports go in through the API with that token. Debian's headless Chromium, driven
+over its DevTools pipe (tests/integration/server/cdp.py), logs in through the form
+with the password, reads each page's DOM, triages a finding and takes screenshots;
+the test asserts the counts in the DOM against the API, the audit trail's user, and
+that the screenshots are PNG files. Skipped, saying why, without Chromium. The
 screenshots are kept in ``$SECLOOP_SCREENSHOT_DIR`` (default: the test's tmp dir).
 """
 
@@ -26,6 +29,7 @@ import pytest
 from secloop.server.intel import FeedSource, update
 from secloop.server.storage.db import make_engine, session_factory
 from tests.conftest import corpus_path
+from tests.integration.server.cdp import Browser
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "SECLOOP_SERVER_DATA_DIR": str(data),
         "SECLOOP_SERVER_DATABASE_URL": db_url,
     }
-    env.pop("SECLOOP_SERVER_API_TOKEN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "secloop.server.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
@@ -83,23 +86,26 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("the server did not answer /health within 30 s")
 
 
-def _chromium(*args: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="secloop-chromium-") as profile:
-        result = subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={profile}", *args],
-            capture_output=True, timeout=90, check=False,
-        )  # fmt: skip
-    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
-    return result.stdout.decode("utf-8", errors="replace")
+PASSWORD = "chromium e2e password"
 
 
-def _screenshot(url: str, name: str) -> Path:
+def _cli(db_url: str, *args: str, stdin: str = "") -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "secloop", "server", *args, "--database-url", db_url],
+        input=stdin, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _out_dir() -> Path:
     out_dir = Path(os.environ.get("SECLOOP_SCREENSHOT_DIR") or tempfile.mkdtemp())
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / name
-    _chromium(f"--screenshot={path}", "--window-size=1280,1800", "--hide-scrollbars", url)
+    return out_dir
+
+
+def _screenshot(browser: Browser, name: str) -> Path:
+    path = browser.screenshot(_out_dir() / name)
     assert path.stat().st_size > 1000
     assert path.read_bytes()[:8] == PNG_MAGIC
     return path
@@ -111,7 +117,7 @@ def _count(dom: str, testid: str) -> int:
     return int(found.group(1))
 
 
-def _ingest(base: str, db_url: str, tmp_path: Path) -> None:
+def _ingest(base: str, db_url: str, tmp_path: Path, auth: dict[str, str]) -> None:
     samples = corpus_path("defectdojo-scan-samples")
     for number, sample in enumerate(SAMPLES):
         data = (samples / sample).read_bytes()
@@ -119,6 +125,7 @@ def _ingest(base: str, db_url: str, tmp_path: Path) -> None:
             f"{base}/api/v1/scans",
             files={"file": (Path(sample).name, data)},
             data={"project": "shop", "asset": f"image-{number}", "format": "trivy"},
+            headers=auth,
             timeout=60,
         )
         assert response.status_code == 201, response.text
@@ -133,37 +140,84 @@ def _ingest(base: str, db_url: str, tmp_path: Path) -> None:
     engine = make_engine(db_url)
     update(session_factory(engine), kev=FeedSource(file=kev_file), epss=None)
     engine.dispose()
-    asset = httpx.get(f"{base}/api/v1/assets", timeout=10).json()[0]
-    httpx.patch(f"{base}/api/v1/assets/{asset['id']}", json={"exposure": "internet"}, timeout=30)
+    asset = httpx.get(f"{base}/api/v1/assets", headers=auth, timeout=10).json()[0]
+    patched = httpx.patch(
+        f"{base}/api/v1/assets/{asset['id']}", json={"exposure": "internet"}, headers=auth,
+        timeout=30,
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+
+
+def _log_in(browser: Browser, base: str) -> None:
+    browser.call("Page.navigate", {"url": f"{base}/"})  # no session: sent to the login form
+    browser.wait_for("location.pathname === '/login' && document.readyState === 'complete'")
+    browser.evaluate(
+        "document.querySelector('input[name=username]').value = 'ada';"
+        f"document.querySelector('input[name=password]').value = {json.dumps(PASSWORD)};"
+        "document.querySelector('form[action=\"/login\"]').submit();"
+    )
+    browser.wait_for("location.pathname === '/' && document.readyState === 'complete'")
 
 
 def test_dashboard_in_headless_chromium(server: tuple[str, str], tmp_path: Path) -> None:
     base, db_url = server
-    _ingest(base, db_url, tmp_path)
-    (project,) = httpx.get(f"{base}/api/v1/projects", timeout=10).json()
+    _cli(db_url, "user", "add", "ada", "--admin", "--password-stdin", stdin=PASSWORD)
+    token = _cli(db_url, "token", "create", "--user", "ada", "--name", "e2e",
+                 "--scope", "read", "--scope", "write", "--scope", "admin").strip()  # fmt: skip
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{base}/api/v1/projects", timeout=10).status_code == 401
+    _ingest(base, db_url, tmp_path, auth)
+    (project,) = httpx.get(f"{base}/api/v1/projects", headers=auth, timeout=10).json()
     high = httpx.get(
         f"{base}/api/v1/findings", params={"severity": "HIGH", "status": ["new"], "per_page": 1},
-        timeout=10,
+        headers=auth, timeout=10,
     ).json()["total"]  # fmt: skip
-    kev = httpx.get(f"{base}/api/v1/findings", params={"kev": "true"}, timeout=10).json()
+    kev = httpx.get(
+        f"{base}/api/v1/findings", params={"kev": "true"}, headers=auth, timeout=10
+    ).json()
 
-    overview = _chromium("--dump-dom", f"{base}/")
-    assert _count(overview, "open-total") == project["open_findings"] > 0
-    assert _count(overview, "open-high") == high
-    assert _count(overview, "kev-total") == kev["total"] > 0
-    assert re.search(r'data-testid="debt-chart" data-points="(\d+)"', overview)
-    assert "<polyline" in overview
-    assert "in KEV since 2024-05-01" in overview
-    shot = _screenshot(f"{base}/", "overview.png")
+    with Browser(CHROMIUM) as browser:
+        _log_in(browser, base)
+        overview = browser.dom()
+        assert 'data-testid="user">ada<' in overview
+        assert _count(overview, "open-total") == project["open_findings"] > 0
+        assert _count(overview, "open-high") == high
+        assert _count(overview, "kev-total") == kev["total"] > 0
+        assert re.search(r'data-testid="debt-chart" data-points="(\d+)"', overview)
+        assert "<polyline" in overview
+        assert "in KEV since 2024-05-01" in overview
+        shot = _screenshot(browser, "overview.png")
 
-    listing = _chromium("--dump-dom", f"{base}/projects/shop?severity=HIGH")
-    assert _count(listing, "findings-total") == high
-    first = kev["items"][0]["id"]
-    detail = _chromium("--dump-dom", f"{base}/findings/{first}")
-    assert "internet-facing → P1" in detail
-    assert 'data-testid="sources"' in detail
-    _screenshot(f"{base}/projects/shop", "project.png")
-    _screenshot(f"{base}/findings/{first}", "finding.png")
+        listing = browser.goto(f"{base}/projects/shop?severity=HIGH")
+        assert _count(listing, "findings-total") == high
+        _screenshot(browser, "project.png")
+        first = kev["items"][0]["id"]
+        detail = browser.goto(f"{base}/findings/{first}")
+        assert "internet-facing → P1" in detail
+        assert 'data-testid="sources"' in detail
+        _screenshot(browser, "finding.png")
+        _triage(browser, first)
+
+        history = httpx.get(
+            f"{base}/api/v1/findings/{first}/history", headers=auth, timeout=10
+        ).json()
+        assert (history[-1]["user"], history[-1]["new_status"]) == ("ada", "triaged")
+        browser.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+        browser.wait_for("location.pathname === '/login' && document.readyState === 'complete'")
     assert shot.exists()
     if keep := os.environ.get("SECLOOP_SCREENSHOT_DIR"):
         assert shutil.disk_usage(keep).free > 0
+
+
+def _triage(browser: Browser, finding: int) -> None:
+    """Change the status with the detail page's form (its CSRF token included)."""
+    browser.evaluate(
+        "const form = document.querySelector('form[action$=\"/status\"]');"
+        "form.querySelector('select[name=status]').value = 'triaged';"
+        "form.querySelector('input[name=reason]').value = 'seen in chromium';"
+        "form.submit();"
+    )
+    browser.wait_for(
+        f"location.pathname === '/findings/{finding}' && document.readyState === 'complete'"
+        " && document.body.innerText.includes('seen in chromium')"
+    )

@@ -152,3 +152,45 @@ def test_bulk_ingest_stores_what_the_core_path_stored_on_postgresql() -> None:
             for name in names:
                 drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                 admin.execute(drop.format(sql.Identifier(name)))
+
+
+def test_access_migration_and_flow_on_postgresql(database_url: str) -> None:
+    """Revision 0003 on PostgreSQL matches the models; users, tokens and roles work there."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from secloop.server.access import Action, Role, Scope
+    from secloop.server.storage import accounts, repository
+    from secloop.server.storage.db import transaction, upgrade
+    from secloop.server.storage.models import Base
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    factory = session_factory(engine)
+    now = datetime.now(UTC)
+    with transaction(factory) as session:
+        repository.get_or_create_project(session, "pg-access", now)
+        user = accounts.create_user(session, "pg-maint", "a long enough password", now=now)
+        issued = accounts.create_token(
+            session, user, name="ci", scopes=frozenset({Scope.WRITE}), now=now,
+            expires_at=now + timedelta(days=1),
+        )  # fmt: skip
+        accounts.set_member(session, "pg-access", "pg-maint", Role.MAINTAINER)
+    with transaction(factory) as session:
+        actor = accounts.token_principal(session, issued.secret, now=now)
+        pg = accounts.project_id(session, "pg-access")
+        assert actor.may(Action.WRITE, pg)
+        assert not actor.may(Action.MANAGE, pg)
+        for _ in range(accounts.FREE_FAILURES):
+            accounts.login(session, "pg-maint", "wrong password", now=now)
+    with transaction(factory) as session:
+        locked = accounts.login(session, "pg-maint", "a long enough password", now=now)
+        assert isinstance(locked, accounts.LoginRefused)
+        assert locked.retry_after is not None
+        session.delete(accounts.get_user(session, "pg-maint"))  # back to local mode for others
+    engine.dispose()

@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zstandard
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Layer:
     entries: Sequence[Entry]
     created_by: str = "RUN true"
     compress: bool = True
+    #: zstd instead of gzip, as ``skopeo copy --dest-compress-format zstd`` writes it.
+    zstd: bool = False
 
     @property
     def tar(self) -> bytes:
@@ -81,7 +86,17 @@ class Layer:
 
     @property
     def blob(self) -> bytes:
-        return gzip.compress(self.tar, mtime=0) if self.compress else self.tar
+        if not self.compress:
+            return self.tar
+        if self.zstd:
+            return zstandard.ZstdCompressor().compress(self.tar)
+        return gzip.compress(self.tar, mtime=0)
+
+    @property
+    def media_type(self) -> str:
+        if not self.compress:
+            return LAYER_TAR
+        return LAYER_ZSTD if self.zstd else LAYER_GZIP
 
 
 @dataclass
@@ -127,8 +142,9 @@ class Image:
         for layer in self.layers:
             blob = layer.blob
             self.blobs[sha256(blob)] = blob
-            media = LAYER_GZIP if layer.compress else LAYER_TAR
-            layers.append({"mediaType": media, "digest": sha256(blob), "size": len(blob)})
+            layers.append(
+                {"mediaType": layer.media_type, "digest": sha256(blob), "size": len(blob)}
+            )
         document = {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,

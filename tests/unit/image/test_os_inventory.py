@@ -20,7 +20,7 @@ from secloop.scan.inventory.os import system_analyzers
 from secloop.scan.inventory.os.apk import ApkAnalyzer, parse_apk_installed
 from secloop.scan.inventory.os.dpkg import DpkgAnalyzer, parse_dpkg_status
 from secloop.scan.inventory.os.release import distro_ecosystem, parse_os_release
-from secloop.scan.inventory.os.rpm import RpmSqliteAnalyzer, parse_rpmdb_sqlite
+from secloop.scan.inventory.os.rpm import RpmAnalyzer, parse_rpmdb_sqlite
 
 HERE = PackageLocation(path="db")
 
@@ -165,7 +165,7 @@ def test_rpm_sqlite_database(tmp_path: Path) -> None:
         ("bash", "5.1.8-6.el9", "bash"),
     ]
     rhel = OperatingSystem(family="rhel", name="RHEL", version="9.3")
-    assert RpmSqliteAnalyzer(rhel).ecosystem == "Red Hat:9"
+    assert RpmAnalyzer(rhel).ecosystem == "Red Hat:9"
 
 
 def test_python_and_node_installs() -> None:
@@ -190,7 +190,7 @@ def test_python_and_node_installs() -> None:
 
 def test_system_analyzers_cover_every_family() -> None:
     names = {a.name for a in system_analyzers(None)}
-    assert names == {"os-release", "dpkg", "apk", "rpm-sqlite", "python-installed", "npm-installed"}
+    assert names == {"os-release", "dpkg", "apk", "rpm", "python-installed", "npm-installed"}
 
 
 def test_this_machines_dpkg_database_matches_dpkg_query() -> None:

@@ -67,8 +67,12 @@ packages = st.builds(
     ecosystem=st.sampled_from(["PyPI", "npm", "Debian:12"]),
     source_name=st.none() | ids,
     locations=st.lists(
-        st.builds(PackageLocation, path=text, layer=st.none() | layers), max_size=2
+        st.builds(PackageLocation, path=text, line=st.none() | lines, layer=st.none() | layers),
+        max_size=2,
     ).map(tuple),
+    license=st.none() | text,
+    direct=st.none() | st.booleans(),
+    dev=st.booleans(),
 )
 suppressions = st.builds(
     Suppression,

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secloop.scan.misconfig.dockerfile import DOCKERFILE_CHECKS
 from secloop.scan.misconfig.dockerfile.parser import parse_dockerfile
+
+#: Case file -> why secloop's verdict is the right one.
+HADOLINT_EXCEPTIONS: Mapping[str, str] = {
+    "cases/DL3002/DL3002-008-finding.Dockerfile": "root is set only in stage `base`, which "
+    "the final stage (`FROM scratch`, `USER foo`) does not build on: the image runs as foo.",
+    "cases/DL3025/DL3025-005-finding.Dockerfile": "the shell form is `HEALTHCHECK CMD`; "
+    "SL-DF-037 is about PID 1 not forwarding signals, which a health check process never is.",
+}
 
 
 @dataclass(slots=True)
@@ -27,6 +36,15 @@ class RuleAgreement:
     @property
     def ratio(self) -> float:
         return self.agreed / self.total if self.total else 1.0
+
+    @property
+    def unexplained(self) -> list[str]:
+        return [d for d in self.disagreements if d.split(":")[0] not in HADOLINT_EXCEPTIONS]
+
+    @property
+    def held_ratio(self) -> float:
+        """Agreement once each explained disagreement counts as secloop being right."""
+        return (self.total - len(self.unexplained)) / self.total if self.total else 1.0
 
 
 def hadolint_agreements(corpus: Path) -> list[RuleAgreement]:

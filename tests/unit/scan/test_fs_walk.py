@@ -155,3 +155,12 @@ def test_opener_errors(tmp_path: Path) -> None:
     with directory as opened:
         assert opened.target.kind is TargetKind.DIRECTORY
         assert opened.target.name == str(tmp_path)
+
+
+def test_every_walk_meets_the_file_limit_afresh(tmp_path: Path) -> None:
+    _write(tmp_path, "a.txt")
+    _write(tmp_path, "b.txt")
+    artifact = DirectoryArtifact(tmp_path, limits=ScanLimits(max_files=2))
+    first = [e.path for e in artifact.walk() if isinstance(e, FileEntry)]
+    second = [e.path for e in artifact.walk() if isinstance(e, FileEntry)]
+    assert sorted(first) == sorted(second) == ["a.txt", "b.txt"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secloop.core.finding import Finding, FindingKind
-from secloop.scan.interface import FileContent, FileEntry, ScanError
+from secloop.scan.interface import FileContent, FileEntry, PartialFailure
 from secloop.scan.registry import default_registry
 from secloop.scan.secrets import ALL_RULES, SecretsScanner
 from secloop.scan.secrets.structural import STRUCTURAL_RULES
@@ -29,7 +29,8 @@ def _entry(path: str, size: int = 100) -> FileEntry:
         ("dist/app.tar.gz", 10, False),
         ("package-lock.json", 10, False),
         ("sub/Cargo.lock", 10, False),
-        ("data/huge.csv", 50 * 1024 * 1024, False),
+        # size is the artifact's limit (--max-file-size), which lists what it skips
+        ("data/huge.csv", 50 * 1024 * 1024, True),
     ],
 )
 def test_applies_to(path: str, size: int, wanted: bool) -> None:
@@ -44,10 +45,18 @@ def test_scan_file_reports_path_and_masks() -> None:
     assert GITHUB not in repr(finding)
 
 
-def test_undecodable_file_raises_scan_error() -> None:
-    content = FileContent(entry=_entry("bad.txt"), data=b"token = \xff\xfe\xfa")
-    with pytest.raises(ScanError):
-        list(SecretsScanner().scan_file(content))
+def test_undecodable_file_is_scanned_with_a_partial_failure() -> None:
+    data = b"# caf\xe9 (Latin-1)\nGH=" + GITHUB.encode() + b"\n"
+    content = FileContent(entry=_entry("legacy.conf"), data=data)
+    finding, note = SecretsScanner().scan_file(content)
+    assert isinstance(finding, Finding)
+    assert finding.rule_id == "SECRET-GITHUB-PAT"
+    assert finding.location.start_line == 2
+    assert isinstance(note, PartialFailure)
+    assert note.reason == (
+        "legacy.conf: not valid UTF-8 text (byte 5: invalid continuation byte); "
+        "scanned with those bytes replaced"
+    )
 
 
 def test_rules_and_identity() -> None:

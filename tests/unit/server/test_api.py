@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.conftest import corpus_path
-from tests.unit.server.conftest import findings, make_client, upload
+from tests.unit.server.conftest import add_user, bearer, findings, make_client, upload, wait_for_job
 from tests.unit.server.reports import trivy_vulns
 
 REPORT = trivy_vulns(("CVE-1", "django", "3.2.9"), ("CVE-2", "requests", "2.0.0"))
@@ -108,7 +108,8 @@ def test_large_upload_is_processed_in_the_background(tmp_path: Path) -> None:
             "/api/v1/scans", files={"file": ("r.json", REPORT)}, data={"project": "p"}
         )
         assert response.status_code == 202
-        assert response.json()["status"] == "pending"
+        assert response.headers["location"] == response.json()["job_url"]
+        assert wait_for_job(client, response.json())["state"] == "done"
         done = client.get(response.json()["status_url"]).json()
         assert done["status"] == "done"
         assert done["counts"]["new"] == 2
@@ -116,20 +117,36 @@ def test_large_upload_is_processed_in_the_background(tmp_path: Path) -> None:
             "/api/v1/scans", files={"file": ("r.json", b'{"nope": 1}' * 3)}, data={"project": "p"}
         )
         assert failed.status_code == 202
+        job = wait_for_job(client, failed.json())
+        assert job["state"] == "failed"
+        assert "cannot tell the report format" in job["error"]
         status = client.get(failed.json()["status_url"]).json()
         assert status["status"] == "failed"
         assert "cannot tell the report format" in status["error"]
 
 
-def test_api_token_is_required_when_configured(tmp_path: Path) -> None:
-    with make_client(tmp_path, api_token="s3cret") as client:
-        assert client.get("/health").status_code == 200
-        assert client.get("/api/v1/projects").status_code == 401
-        wrong = client.get("/api/v1/projects", headers={"Authorization": "Bearer nope"})
-        assert wrong.status_code == 401
-        assert wrong.headers["www-authenticate"] == "Bearer"
-        ok = client.get("/api/v1/projects", headers={"Authorization": "Bearer s3cret"})
-        assert ok.status_code == 200
+def test_once_a_user_exists_every_api_call_needs_a_valid_token(client: TestClient) -> None:
+    upload(client, REPORT)  # local mode: open, the actor is "local"
+    assert client.get("/api/v1/scans/1").json()["uploaded_by"] == "local"
+    token = add_user(client, "root", admin=True)
+    assert client.get("/health").status_code == 200
+    missing = client.get("/api/v1/projects")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert "Authorization: Bearer" in missing.json()["detail"]
+    wrong = client.get("/api/v1/projects", headers=bearer("slp_nope"))
+    assert (wrong.status_code, wrong.json()["detail"]) == (401, "unknown API token")
+    assert client.get("/api/v1/projects", headers={"Authorization": "Basic x"}).status_code == 401
+    ok = client.get("/api/v1/projects", headers=bearer(token))
+    assert [p["name"] for p in ok.json()] == ["demo"]
+    # the header that named the actor in local mode is ignored: the token's user acts
+    patched = client.patch(
+        "/api/v1/findings/1", json={"status": "triaged"},
+        headers={**bearer(token), "X-Secloop-User": "mallory"},
+    )  # fmt: skip
+    assert patched.status_code == 200
+    history = client.get("/api/v1/findings/1/history", headers=bearer(token)).json()
+    assert history[-1]["user"] == "root"
 
 
 def test_filters_and_pagination(client: TestClient, tmp_path: Path) -> None:
@@ -159,7 +176,7 @@ def test_triage_comment_and_history(client: TestClient) -> None:
     assert patched.json()["status"] == "triaged"
     comment = client.post(f"/api/v1/findings/{target}/comments", json={"body": "fix in sprint 3"})
     assert comment.status_code == 201
-    assert comment.json()["user"] == "api"
+    assert comment.json()["user"] == "local"
     detail = client.get(f"/api/v1/findings/{target}").json()
     assert [c["body"] for c in detail["comments"]] == ["fix in sprint 3"]
     history = client.get(f"/api/v1/findings/{target}/history").json()
@@ -196,3 +213,6 @@ def test_openapi_documents_both_upload_bodies(client: TestClient) -> None:
     assert {"/api/v1/findings", "/api/v1/findings/{finding_id}/history", "/health"} <= set(
         spec["paths"]
     )
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/findings"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in spec["paths"]["/health"]["get"]

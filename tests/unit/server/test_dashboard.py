@@ -11,8 +11,9 @@ from sqlalchemy import update
 
 from secloop.server.dashboard.auth import SessionSigner
 from secloop.server.dashboard.charts import line_chart
+from secloop.server.storage import accounts
 from secloop.server.storage.models import FindingRow
-from tests.unit.server.conftest import findings, make_client, upload
+from tests.unit.server.conftest import PASSWORD, add_user, bearer, findings, make_client, upload
 from tests.unit.server.reports import trivy_vulns
 
 REPORT = trivy_vulns(("CVE-2021-44228", "log4j", "2.0"), ("CVE-2020-0001", "requests", "2.0.0"))
@@ -79,23 +80,99 @@ def test_open_dashboard_forms_need_the_csrf_token(client: TestClient) -> None:
     assert client.get("/api/v1/findings/1").json()["status"] == "fixed"
 
 
-def test_login_with_the_api_token(tmp_path: Path) -> None:
-    with make_client(tmp_path, api_token="s3cret", session_secret="k" * 32) as client:
+def _login(client: TestClient, username: str, password: str = PASSWORD) -> int:
+    form = client.get("/login")
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf": _csrf(form.text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    return response.status_code
+
+
+def test_login_with_username_and_password(tmp_path: Path) -> None:
+    with make_client(tmp_path, session_secret="k" * 32) as client:
+        upload(client, REPORT)
+        assert client.get("/login", follow_redirects=False).headers["location"] == "/"
+        add_user(client, "carol", roles={"demo": "maintainer"})
         assert client.get("/", follow_redirects=False).headers["location"] == "/login"
         form = client.get("/login")
-        no_csrf = client.post("/login", data={"token": "s3cret", "csrf": "x"})
+        no_csrf = client.post("/login", data={"username": "carol", "password": PASSWORD})
         assert no_csrf.status_code == 403
-        wrong = client.post("/login", data={"token": "nope", "csrf": _csrf(form.text)})
+        wrong = client.post(
+            "/login", data={"username": "carol", "password": "nope", "csrf": _csrf(form.text)}
+        )
         assert wrong.status_code == 401
+        assert "Wrong username or password." in wrong.text
+        unknown = client.post(
+            "/login", data={"username": "nobody", "password": "nope", "csrf": _csrf(wrong.text)}
+        )
+        assert (unknown.status_code, "Wrong username or password." in unknown.text) == (401, True)
         form = client.get("/login")
         ok = client.post(
-            "/login", data={"token": "s3cret", "csrf": _csrf(form.text)}, follow_redirects=False
-        )
+            "/login", data={"username": "carol", "password": PASSWORD, "csrf": _csrf(form.text)},
+            follow_redirects=False,
+        )  # fmt: skip
         assert ok.status_code == 303
         assert "httponly" in ok.headers["set-cookie"].lower()
-        assert client.get("/").status_code == 200
+        page = client.get("/findings/1")
+        assert 'data-testid="user">carol<' in page.text
+        comment = {"body": "mine", "csrf": _csrf(page.text)}
+        assert client.post("/findings/1/comments", data=comment).status_code == 200
+        detail = client.get(
+            "/api/v1/findings/1", headers=bearer(add_user(client, "root", admin=True))
+        )
+        assert [(c["user"], c["body"]) for c in detail.json()["comments"]] == [("carol", "mine")]
         logout = client.post("/logout", data={"csrf": _csrf(client.get("/").text)})
         assert logout.url.path == "/login"
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_dashboard_shows_and_allows_only_what_the_role_permits(tmp_path: Path) -> None:
+    with make_client(tmp_path, session_secret="k" * 32) as client:
+        upload(client, REPORT)
+        upload(client, XSS, project="other")
+        add_user(client, "vera", roles={"demo": "viewer"})
+        assert _login(client, "vera") == 303
+        overview = client.get("/")
+        assert _count(overview.text, "open-total") == 2  # "other" is not counted
+        assert "/projects/other" not in overview.text
+        assert client.get("/projects/other").status_code == 403
+        assert client.get("/projects/missing").status_code == 403  # no probing for names
+        assert client.get("/findings/3").status_code == 403
+        page = client.get("/findings/1")
+        assert 'data-testid="read-only"' in page.text
+        assert 'action="/findings/1/comments"' not in page.text
+        form = {"body": "sneaky", "csrf": _csrf(page.text)}
+        assert client.post("/findings/1/comments", data=form).status_code == 403
+        form = {"status": "fixed", "csrf": _csrf(page.text)}
+        assert client.post("/findings/1/status", data=form).status_code == 403
+
+
+def test_disabling_a_user_ends_their_session(tmp_path: Path) -> None:
+    with make_client(tmp_path, session_secret="k" * 32) as client:
+        add_user(client, "dan", admin=True)
+        assert _login(client, "dan") == 303
+        assert client.get("/").status_code == 200
+        sessions = client.app.state.secloop.sessions  # type: ignore[attr-defined]
+        with sessions() as session, session.begin():
+            accounts.set_active(session, "dan", active=False)
+        assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+        assert _login(client, "dan") == 401  # the right password of a disabled user
+
+
+def test_repeated_failures_lock_the_username(tmp_path: Path) -> None:
+    with make_client(tmp_path, session_secret="k" * 32) as client:
+        add_user(client, "erin")
+        for _ in range(accounts.FREE_FAILURES - 1):
+            assert _login(client, "erin", "wrong password") == 401
+        assert _login(client, "erin", "wrong password") == 401  # this one locks
+        form = client.get("/login")
+        locked = client.post(
+            "/login", data={"username": "erin", "password": PASSWORD, "csrf": _csrf(form.text)}
+        )
+        assert locked.status_code == 429
+        assert 0 < int(locked.headers["retry-after"]) <= 31
+        assert "Too many failed logins" in locked.text
 
 
 def test_forged_or_expired_sessions_are_refused() -> None:

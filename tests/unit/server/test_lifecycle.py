@@ -45,7 +45,7 @@ def test_complete_reimport_fixes_what_is_gone_and_reopens_what_comes_back(
     fixed_id = next(f["id"] for f in findings(client) if f["rule_id"] == "CVE-2")
     history = client.get(f"/api/v1/findings/{fixed_id}/history").json()
     assert [(h["old_status"], h["new_status"], h["user"]) for h in history] == [
-        (None, "new", "api"),
+        (None, "new", "local"),
         ("new", "fixed", "secloop"),
         ("fixed", "reopened", "secloop"),
     ]

@@ -21,21 +21,32 @@ def test_defaults_keep_a_sqlite_file_in_the_data_dir(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     settings = load_settings()
     assert settings.database_url == f"sqlite:///{tmp_path / 'secloop' / 'secloop.db'}"
-    assert settings.api_token is None
+    assert settings.users_may_create_projects is False
 
 
 def test_environment_overrides_file_and_arguments_override_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "server.toml"
-    config.write_text('port = 7000\nhost = "192.0.2.1"\napi_token = "from-file"\n')
+    config.write_text('port = 7000\nhost = "192.0.2.1"\nusers_may_create_projects = true\n')
     monkeypatch.setenv(SETTINGS_FILE_ENV, str(config))
     monkeypatch.setenv("SECLOOP_SERVER_PORT", "9000")
     settings = load_settings()
     assert (settings.port, settings.host) == (9000, "192.0.2.1")
-    assert settings.api_token is not None
-    assert settings.api_token.get_secret_value() == "from-file"
+    assert settings.users_may_create_projects is True
     assert load_settings(port=1234).port == 1234
+
+
+def test_the_removed_api_token_setting_says_what_to_do_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text('api_token = "old"\n')
+    with pytest.raises(ConfigError, match=r"api_token.*in .*server.toml.*token create"):
+        load_settings(config)
+    monkeypatch.setenv("SECLOOP_SERVER_API_TOKEN", "old")
+    with pytest.raises(ConfigError, match="environment variable SECLOOP_SERVER_API_TOKEN"):
+        load_settings()
 
 
 def test_bad_settings_are_config_errors(tmp_path: Path) -> None:
@@ -55,6 +66,9 @@ def test_server_command_help() -> None:
     result = CliRunner().invoke(server_command, ["--help"])
     assert result.exit_code == 0
     assert "--database-url" in result.output
+    assert "--insecure-no-auth" in result.output
+    for sub in ("run", "user", "token", "member"):
+        assert sub in result.output
 
 
 def test_upload_posts_a_multipart_secloop_report() -> None:
@@ -97,3 +111,14 @@ def test_upload_errors_name_the_server_and_reason() -> None:
     with pytest.raises(UploadError, match="cannot upload to http://s/api/v1/scans"):
         upload_report("{}", url="http://s", project="p", transport=httpx.MockTransport(down))
     assert json.dumps({}) == "{}"
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"), [(401, "secloop server token create"), (403, "`write` scope")]
+)
+def test_refused_uploads_say_how_to_get_access(status: int, hint: str) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"detail": "no"})
+
+    with pytest.raises(UploadError, match=rf"HTTP {status}\): no \(.*{hint}"):
+        upload_report("{}", url="http://s", project="p", transport=httpx.MockTransport(refuse))

@@ -92,6 +92,10 @@ def test_requirements_scan_reports_each_vulnerability_once(database: Path, tmp_p
     jinja = findings[0]
     assert jinja.kind is FindingKind.VULNERABILITY
     assert jinja.location.path == "requirements.txt"
+    assert jinja.location.start_line == 1  # the file and line of the dependency
+    assert {f.location.start_line for f in findings[1:]} == {1, 2}
+    assert jinja.package is not None
+    assert jinja.package.direct is True
     assert jinja.remediation == "Upgrade jinja2 to 2.10.1 or later."
     assert jinja.anchor == "pkg:pypi/jinja2|PYSEC-2019-217"
     assert jinja.vulnerability is not None
@@ -124,3 +128,16 @@ def test_without_a_database_the_scan_records_that_matching_was_skipped(
     assert failure.by == "vuln"
     assert "vulnerability database not found at" in failure.reason
     assert "secloop db import" in failure.reason
+
+
+def test_a_release_found_twice_points_at_each_file_and_line(database: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "svc").mkdir(parents=True)
+    (project / "requirements.txt").write_text("jinja2==2.10\n")
+    (project / "svc" / "requirements.txt").write_text("# service\n\nflask==2.0.1\njinja2==2.10\n")
+    places = {
+        (f.location.path, f.location.start_line)
+        for f in _scan(project)
+        if f.rule_id == "PYSEC-2019-217"
+    }
+    assert places == {("requirements.txt", 1), ("svc/requirements.txt", 4)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import threading
 import time
 import zipfile
@@ -20,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from secloop.cli.db import db_group
+from secloop.vulndb.errors import DatabaseOutdatedError
 from secloop.vulndb.store import VulnerabilityStore
 from secloop.vulndb.update import UpdateError, UpdateLimits, base_url_from, update_database
 from tests.conftest import corpus_path
@@ -222,3 +224,26 @@ def test_cli_update(bucket: tuple[Bucket, str], tmp_path: Path) -> None:
     )
     assert failed.exit_code != 0
     assert "HTTP 500" in str(failed.exception)
+
+
+def test_an_unchanged_database_from_an_older_secloop_is_rebuilt_offline(
+    bucket: tuple[Bucket, str], tmp_path: Path
+) -> None:
+    state, url = bucket
+    npm = _records("npm")
+    _publish(state, "npm", npm)
+    db = tmp_path / "vulndb.sqlite"
+    clock = lambda: _clock_after(npm)  # noqa: E731
+    update_database(db, base_url=url, ecosystems=["npm"], clock=clock)
+    with sqlite3.connect(db) as connection:  # as an older secloop would have left it
+        connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    connection.close()
+    with pytest.raises(DatabaseOutdatedError, match="secloop db update"):
+        VulnerabilityStore(db)
+
+    state.requests.clear()
+    outcome = update_database(db, base_url=url, ecosystems=["npm"], clock=clock)
+    assert state.requests == ["/npm/modified_id.csv"]  # still one small request
+    assert outcome.report is not None  # rebuilt from the records it already held
+    assert outcome.report.advisories == len(npm)
+    assert _count(db) == len(npm)

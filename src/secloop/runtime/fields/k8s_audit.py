@@ -351,21 +351,13 @@ def _list(keys: tuple[str, ...]) -> Reader:
     return read
 
 
-def _annotation(key: str) -> Reader:
-    def read(payload: dict[str, Any], arg: str | None) -> FieldValue | None:
-        annotations = dig(payload, ("annotations",))
-        return _text(annotations.get(key)) if isinstance(annotations, dict) else None
-
-    return read
-
-
 def _readers() -> dict[str, tuple[Reader, bool, ArgKind]]:
     """Every ``ka.*`` field: its reader, whether it is a list, and its argument kind."""
     table: dict[str, tuple[Reader, bool, ArgKind]] = {}
     for name, keys in _SCALAR_PATHS.items():
         table[name] = (_scalar(keys), False, ArgKind.NONE)
     for name, key in _ANNOTATIONS.items():
-        table[name] = (_annotation(key), False, ArgKind.NONE)
+        table[name] = (_scalar(("annotations", key)), False, ArgKind.NONE)
     for name, keys in _LIST_PATHS.items():
         table[name] = (_list(keys), True, ArgKind.NONE)
     for name, keys in _INDEXED_LIST_PATHS.items():
@@ -428,8 +420,14 @@ _READERS = _readers()
 
 def _factory(spec: FieldSpec, arg: str | None) -> tuple[RawExtractor, bool]:
     path = _SCALAR_PATHS.get(spec.name)
-    if path is not None and len(path) <= 2:
+    if path is None and spec.name in _ANNOTATIONS:
+        path = ("annotations", _ANNOTATIONS[spec.name])
+    if path is not None:
         return _direct(path), False
+    if spec.name in ("jevt.value", "json.value"):
+        pointer = _plain_pointer(arg)
+        if pointer is not None:
+            return _direct(pointer), False
     entry = _READERS.get(spec.name)
     if entry is None:
         return common.extractor(spec, arg), True
@@ -447,8 +445,22 @@ def _factory(spec: FieldSpec, arg: str | None) -> tuple[RawExtractor, bool]:
     return extract, False
 
 
+def _plain_pointer(arg: str | None) -> tuple[str, ...] | None:
+    """``/stage`` or ``/user/username`` as keys for :func:`_direct`, else None.
+
+    Only one or two object keys qualify: a numeric second token may index an array,
+    which :func:`_direct` does not do, and escapes (``~0``, ``~1``) take the general path.
+    """
+    if arg is None or not arg.startswith("/") or "~" in arg:
+        return None
+    tokens = tuple(arg[1:].split("/"))
+    if len(tokens) > 2 or (len(tokens) == 2 and tokens[1].isdigit()):
+        return None
+    return tokens
+
+
 def _direct(path: tuple[str, ...]) -> RawExtractor:
-    """A reader for ``a`` or ``a.b``: cheaper than memoising it (the hot fields: verb, user).
+    """A reader for ``a``, ``a.b`` or deeper: cheaper than memoising it (verb, user, ...).
 
     Only a string (or a missing value) skips the cache: any other value is rendered
     as JSON once per event and memoised, since ``ka.req.configmap.obj`` (an object)
@@ -473,6 +485,20 @@ def _direct(path: tuple[str, ...]) -> RawExtractor:
             return rendered(event, value)
 
         return extract_one
+    if len(path) > 2:
+        rest = path[1:]
+
+        def extract_deep(event: Event) -> FieldValue | None:
+            value: Any = event.payload.get(first)
+            for key in rest:
+                if value.__class__ is not dict:
+                    return None
+                value = value.get(key)
+            if value is None or value.__class__ is str:
+                return value
+            return rendered(event, value)
+
+        return extract_deep
     second = path[1]
 
     def extract_two(event: Event) -> FieldValue | None:

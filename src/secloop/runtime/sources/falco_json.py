@@ -24,7 +24,9 @@ class FalcoJsonSource(FileSource):
     source = "falco_json"
 
     def _read(self, stream: IO[bytes]) -> Iterator[Event]:
-        for line, value in read_json_values(stream, self.limits, self.stats):
+        for line, value in read_json_values(
+            stream, self.limits, self.stats, lines_only=self.follow is not None
+        ):
             fields = value.get("output_fields") if isinstance(value, dict) else None
             if not isinstance(fields, dict):
                 self.stats.drop(f"line {line}: not a Falco JSON alert (no output_fields)")

@@ -27,9 +27,16 @@ _RFC3339 = re.compile(
 
 
 def read_json_values(
-    stream: IO[bytes], limits: SourceLimits, stats: SourceStats
+    stream: IO[bytes], limits: SourceLimits, stats: SourceStats, *, lines_only: bool = False
 ) -> Iterator[tuple[int, Any]]:
-    """``(line number, decoded value)`` pairs; bad lines are counted in ``stats``."""
+    """``(line number, decoded value)`` pairs; bad lines are counted in ``stats``.
+
+    ``lines_only`` skips step (2): a followed file is JSON lines, and a bad first line
+    is one dropped event, not the end of the input.
+    """
+    if lines_only:
+        yield from _lines(stream, limits, stats, start=0)
+        return
     first = _line(stream, limits, stats, 1)
     if first is None:
         return
@@ -51,9 +58,9 @@ def read_json_values(
 
 
 def _lines(
-    stream: IO[bytes], limits: SourceLimits, stats: SourceStats
+    stream: IO[bytes], limits: SourceLimits, stats: SourceStats, *, start: int = 1
 ) -> Iterator[tuple[int, Any]]:
-    number = 1
+    number = start
     while True:
         number += 1
         line = _line(stream, limits, stats, number)

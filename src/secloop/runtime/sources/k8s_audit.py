@@ -4,8 +4,9 @@ Each JSON value may be one ``Event``, an ``EventList`` (its ``items``) or an arr
 events, as the API server's log and webhook backends write them. Anything else is
 dropped and counted with the message Falco's k8saudit plugin gives ("data not
 recognized as a k8s audit event"). The event time is ``stageTimestamp`` (else
-``requestReceivedTimestamp``, ``timestamp``); ``--follow`` and the webhook endpoint
-come later (issue #8).
+``requestReceivedTimestamp``, ``timestamp``). ``--follow`` reads a growing log
+(:mod:`~secloop.runtime.sources.follow`); the webhook backend's POSTs arrive through
+:mod:`~secloop.runtime.sources.k8s_webhook`.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class K8sAuditSource(FileSource):
 
     def _read(self, stream: IO[bytes]) -> Iterator[Event]:
         number = 0
-        for line, value in read_json_values(stream, self.limits, self.stats):
+        for line, value in read_json_values(
+            stream, self.limits, self.stats, lines_only=self.follow is not None
+        ):
             events = audit_events(value)
             if events is None:
                 self.stats.drop(f"line {line}: {NOT_AUDIT}")

@@ -85,6 +85,9 @@ class DirectoryArtifact(Artifact):
         return read_bounded(self._root / entry.path, self._limits.max_file_bytes, entry.path)
 
     def walk(self) -> Iterator[FileEntry | Skipped]:
+        # Each walk counts afresh: scanners that look at the tree again (rendering,
+        # Pod Security) must meet the same file limit as the first pass, not half of it.
+        self._files_seen = 0
         yield from self._walk_dir(self._root, "", [], depth=0)
 
     def _ignore_reason(

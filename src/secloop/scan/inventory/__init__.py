@@ -11,12 +11,21 @@ from __future__ import annotations
 from secloop.scan.interface import Analyzer
 from secloop.scan.inventory.cargo import CargoLockAnalyzer
 from secloop.scan.inventory.composer import ComposerLockAnalyzer
+from secloop.scan.inventory.conan import ConanLockAnalyzer
 from secloop.scan.inventory.gemfile import GemfileLockAnalyzer
 from secloop.scan.inventory.gomod import GoModAnalyzer
+from secloop.scan.inventory.gradle import GradleLockAnalyzer, GradleVerificationMetadataAnalyzer
+from secloop.scan.inventory.maven import MavenDependencyTreeAnalyzer, PomAnalyzer
+from secloop.scan.inventory.mix import MixLockAnalyzer
 from secloop.scan.inventory.npm import NpmLockAnalyzer
+from secloop.scan.inventory.nuget import NuGetLockAnalyzer
+from secloop.scan.inventory.pdm import PdmLockAnalyzer
 from secloop.scan.inventory.pipenv import PipfileLockAnalyzer
 from secloop.scan.inventory.pnpm import PnpmLockAnalyzer
 from secloop.scan.inventory.poetry import PoetryLockAnalyzer
+from secloop.scan.inventory.pub import PubspecLockAnalyzer
+from secloop.scan.inventory.pylock import PylockAnalyzer
+from secloop.scan.inventory.renv import RenvLockAnalyzer
 from secloop.scan.inventory.requirements import RequirementsAnalyzer
 from secloop.scan.inventory.uv import UvLockAnalyzer
 from secloop.scan.inventory.yarn import YarnLockAnalyzer
@@ -31,6 +40,8 @@ def language_analyzers() -> tuple[Analyzer, ...]:
         PoetryLockAnalyzer(),
         PipfileLockAnalyzer(),
         UvLockAnalyzer(),
+        PdmLockAnalyzer(),
+        PylockAnalyzer(),
         NpmLockAnalyzer(),
         YarnLockAnalyzer(),
         PnpmLockAnalyzer(),
@@ -38,4 +49,13 @@ def language_analyzers() -> tuple[Analyzer, ...]:
         CargoLockAnalyzer(),
         GemfileLockAnalyzer(),
         ComposerLockAnalyzer(),
+        PomAnalyzer(),
+        MavenDependencyTreeAnalyzer(),
+        GradleLockAnalyzer(),
+        GradleVerificationMetadataAnalyzer(),
+        NuGetLockAnalyzer(),
+        MixLockAnalyzer(),
+        PubspecLockAnalyzer(),
+        RenvLockAnalyzer(),
+        ConanLockAnalyzer(),
     )

@@ -3,12 +3,14 @@
 ``require`` lines give module versions (the ``v`` dropped, as OSV's Go records write
 them); ``replace`` directives substitute another module (for every version, or for
 one) and a local path replacement has no version. The ``go`` directive names the
-toolchain, reported as the ``stdlib`` module that Go advisories use.
+toolchain, reported as the ``stdlib`` module that Go advisories use. A requirement
+marked ``// indirect`` is transitive, every other one direct.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from secloop.core.package import Package
 from secloop.scan.interface import ScanError
@@ -19,22 +21,33 @@ __all__ = ["GoModAnalyzer", "parse_go_mod"]
 _DIRECTIVE = re.compile(r"^(module|go|toolchain|require|replace|exclude|retract|godebug)\b")
 _GO = re.compile(r"^go\s+(\d+(?:\.\d+)*)")
 
+_INDIRECT = re.compile(r"//\s*indirect\b")
 Module = tuple[str, str]  # path, version ("" for any / none)
 
 
-def _statements(text: str, path: str) -> list[tuple[str, str]]:
-    """(directive, arguments) for every line, with ``( ... )`` blocks unrolled."""
-    statements: list[tuple[str, str]] = []
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    directive: str
+    arguments: str
+    line: int
+    indirect: bool
+
+
+def _statements(text: str, path: str) -> list[_Statement]:
+    """Every directive with its arguments and line, ``( ... )`` blocks unrolled."""
+    statements: list[_Statement] = []
     block: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("//", 1)[0].strip()
+        line, _, comment = raw.partition("//")
+        line = line.strip()
         if not line:
             continue
+        indirect = bool(_INDIRECT.match("//" + comment))
         if block is not None:
             if line == ")":
                 block = None
             else:
-                statements.append((block, line))
+                statements.append(_Statement(block, line, number, indirect))
             continue
         match = _DIRECTIVE.match(line)
         if match is None:
@@ -43,7 +56,7 @@ def _statements(text: str, path: str) -> list[tuple[str, str]]:
         if rest == "(":
             block = match.group(1)
         else:
-            statements.append((match.group(1), rest))
+            statements.append(_Statement(match.group(1), rest, number, indirect))
     return statements
 
 
@@ -64,23 +77,33 @@ def _apply_replaces(required: list[Module], replaces: list[tuple[Module, Module]
 
 
 def parse_go_mod(text: str, path: str) -> tuple[Package, ...]:
-    required: list[Module] = []
+    requires: list[_Statement] = []
     replaces: list[tuple[Module, Module]] = []
-    go_version = ""
-    for directive, arguments in _statements(text, path):
-        if directive == "go":
-            go_version = arguments
-        elif directive == "require":
-            required.append(_module(arguments.split()))
-        elif directive == "replace" and "=>" in arguments:
-            old, new = arguments.split("=>", 1)
+    go: _Statement | None = None
+    for statement in _statements(text, path):
+        if statement.directive == "go":
+            go = statement
+        elif statement.directive == "require":
+            requires.append(statement)
+        elif statement.directive == "replace" and "=>" in statement.arguments:
+            old, new = statement.arguments.split("=>", 1)
             replaces.append((_module(old.split()), _module(new.split())))
+    required = [_module(r.arguments.split()) for r in requires]
     packages = [
-        make_package(name, version.removeprefix("v"), "Go", path)
-        for name, version in _apply_replaces(required, replaces)
+        make_package(
+            name,
+            version.removeprefix("v"),
+            "Go",
+            path,
+            line=require.line,
+            direct=not require.indirect,
+        )
+        for (name, version), require in zip(
+            _apply_replaces(required, replaces), requires, strict=True
+        )
     ]
-    if go_version:
-        packages.append(make_package("stdlib", go_version, "Go", path))
+    if go is not None and go.arguments:
+        packages.append(make_package("stdlib", go.arguments, "Go", path, line=go.line))
     return dedupe(packages)
 
 

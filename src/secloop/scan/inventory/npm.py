@@ -6,15 +6,25 @@ carries both, and ``packages`` is read as the complete one. An alias
 (``"npm:string-width@4.2.0"``) installs the real package under another folder name,
 and the real name is what advisories use. A git or ``file:`` dependency has no
 registry version and is kept with an empty version (nothing to match, but inventory).
+
+Versions 2 and 3 also say what the project declares: the root entry ``packages[""]``
+(and each workspace folder's entry) lists its ``dependencies``, ``devDependencies``,
+``optionalDependencies`` and ``peerDependencies``; a package installed at the top of
+``node_modules`` under one of those names is direct, every other one transitive. They
+carry each package's ``license`` too. Version 1 tells neither. ``dev: true`` marks a
+package only development needs, in every version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from secloop.core.license import normalize_license
 from secloop.core.package import Package
 from secloop.scan.inventory._common import (
+    JsonKeyLines,
     LockfileAnalyzer,
     dedupe,
     expect_mapping,
@@ -42,32 +52,97 @@ def _name_from_key(key: str) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def _from_packages(packages: dict[str, Any]) -> Iterator[tuple[str, str]]:
+_DECLARING = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    name: str
+    version: str
+    line: int | None
+    direct: bool | None = None
+    license: str | None = None
+    dev: bool = False
+
+
+def _declared_names(packages: dict[str, Any]) -> set[str]:
+    """Names the root project and its workspace folders declare (entries not under
+    ``node_modules``)."""
+    names: set[str] = set()
     for key, entry in packages.items():
+        if "node_modules/" in key or key.startswith("node_modules") or not isinstance(entry, dict):
+            continue
+        for field in _DECLARING:
+            declared = entry.get(field)
+            if isinstance(declared, dict):
+                names.update(str(n) for n in declared)
+    return names
+
+
+def _license_of(entry: dict[str, Any]) -> str | None:
+    declared = entry.get("license")
+    if isinstance(declared, dict):  # the deprecated {"type": "MIT", "url": ...} form
+        declared = declared.get("type")
+    return normalize_license(declared) if isinstance(declared, str) else None
+
+
+def _from_packages(packages: dict[str, Any], lines: JsonKeyLines) -> Iterator[_Entry]:
+    lines.find("packages")
+    declared = _declared_names(packages)
+    for key, entry in packages.items():
+        line = lines.find(key) if isinstance(entry, dict) else None
         if not key or not isinstance(entry, dict) or entry.get("link"):
             continue
-        name = entry.get("name") or _name_from_key(key)
-        yield _split_alias(str(name), str(entry.get("version", "")))
+        folder = _name_from_key(key)
+        name, version = _split_alias(
+            str(entry.get("name") or folder), str(entry.get("version", ""))
+        )
+        yield _Entry(
+            name,
+            version,
+            line,
+            direct=key == f"node_modules/{folder}" and folder in declared,
+            license=_license_of(entry),
+            dev=entry.get("dev") is True,
+        )
 
 
-def _from_dependencies(dependencies: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def _from_dependencies(dependencies: dict[str, Any], lines: JsonKeyLines) -> Iterator[_Entry]:
     for name, entry in dependencies.items():
         if not isinstance(entry, dict):
             continue
-        yield _split_alias(name, str(entry.get("version", "")))
+        line = lines.find(name)
+        real, version = _split_alias(name, str(entry.get("version", "")))
+        yield _Entry(real, version, line, dev=entry.get("dev") is True)
         nested = entry.get("dependencies")
         if isinstance(nested, dict):
-            yield from _from_dependencies(nested)
+            lines.find("dependencies")
+            yield from _from_dependencies(nested, lines)
 
 
 def parse_npm_lock(text: str, path: str) -> tuple[Package, ...]:
     document = expect_mapping(load_json(text, path), path, "the document")
     packages = expect_mapping(document.get("packages"), path, "'packages'")
+    lines = JsonKeyLines(text)
     if packages:
-        found = _from_packages(packages)
+        found = _from_packages(packages, lines)
     else:
-        found = _from_dependencies(expect_mapping(document.get("dependencies"), path, "deps"))
-    return dedupe(make_package(name, version, "npm", path) for name, version in found)
+        dependencies = expect_mapping(document.get("dependencies"), path, "deps")
+        lines.find("dependencies")
+        found = _from_dependencies(dependencies, lines)
+    return dedupe(
+        make_package(
+            e.name,
+            e.version,
+            "npm",
+            path,
+            line=e.line,
+            direct=e.direct,
+            license=e.license,
+            dev=e.dev,
+        )
+        for e in found
+    )
 
 
 class NpmLockAnalyzer(LockfileAnalyzer):

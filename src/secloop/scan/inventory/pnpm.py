@@ -6,6 +6,11 @@ Package keys changed shape over versions: v5 ``/name/1.2.3_peer``, v6
 the key (git and tarball dependencies are keyed by URL). Keys that do not end in a
 version (``github.com/kevva/is-positive``) name no release and are skipped; a v5 key
 without any ``/`` is not a package path at all and fails the file.
+
+What the project declares is in ``importers`` (one per workspace folder; a lock of a
+single project has the same maps at the top level): a package resolved there is
+direct, every other one transitive. ``dev: true`` (versions 5 to 8) marks a package
+only development needs.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from secloop.scan.inventory._common import (
 __all__ = ["PnpmLockAnalyzer", "parse_pnpm_lock"]
 
 _PEERS = re.compile(r"\(.*$")
+_DECLARING = ("dependencies", "devDependencies", "optionalDependencies")
 
 
 def _lockfile_version(document: dict[str, Any]) -> float:
@@ -57,16 +63,65 @@ def _name_version(key: str, entry: dict[str, Any], modern: bool, path: str) -> t
     return str(entry.get("name") or name), str(entry.get("version") or version)
 
 
+def _resolved(value: object) -> str:
+    """The version an importer resolved: ``1.2.3`` from ``1.2.3(peer)``, ``1.2.3_peer``
+    or ``{specifier: ^1, version: 1.2.3}``."""
+    if isinstance(value, dict):
+        value = value.get("version", "")
+    return _PEERS.sub("", str(value)).split("_", 1)[0]
+
+
+def _declared(document: dict[str, Any], path: str) -> set[tuple[str, str]] | None:
+    """(name, version) of every package an importer declares; None when the lock has
+    neither importers nor top-level dependency maps."""
+    importers = expect_mapping(document.get("importers"), path, "'importers'")
+    projects = [p for p in importers.values() if isinstance(p, dict)] or [document]
+    declared: set[tuple[str, str]] = set()
+    found = False
+    for project in projects:
+        for field in _DECLARING:
+            dependencies = project.get(field)
+            if isinstance(dependencies, dict):
+                found = True
+                declared.update((str(n), _resolved(v)) for n, v in dependencies.items())
+    return declared if found else None
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each key directly under ``packages:`` (two-space indented, quotes off)."""
+    lines: dict[str, int] = {}
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line and not line[0].isspace():
+            inside = line.rstrip() == "packages:"
+        elif inside and line.startswith("  ") and line[2:3] not in (" ", "") and ":" in line:
+            key = line.strip()
+            key = key[:-1] if key.endswith(":") else key.rsplit(":", 1)[0]
+            lines.setdefault(key.strip("'\""), number)
+    return lines
+
+
 def parse_pnpm_lock(text: str, path: str) -> tuple[Package, ...]:
     document = expect_mapping(load_yaml(text, path), path, "the document")
     modern = _lockfile_version(document) >= 6
+    declared = _declared(document, path)
+    lines = _key_lines(text)
     packages: list[Package] = []
     for key, entry in expect_mapping(document.get("packages"), path, "'packages'").items():
-        name, version = _name_version(
-            str(key), entry if isinstance(entry, dict) else {}, modern, path
-        )
+        fields = entry if isinstance(entry, dict) else {}
+        name, version = _name_version(str(key), fields, modern, path)
         if name and version[:1].isdigit():
-            packages.append(make_package(name, version, "npm", path))
+            packages.append(
+                make_package(
+                    name,
+                    version,
+                    "npm",
+                    path,
+                    line=lines.get(str(key)),
+                    direct=None if declared is None else (name, version) in declared,
+                    dev=fields.get("dev") is True,
+                )
+            )
     return dedupe(packages)
 
 

@@ -1,4 +1,8 @@
-"""Poetry: ``poetry.lock`` (TOML ``[[package]]`` tables with name and version)."""
+"""Poetry: ``poetry.lock`` (TOML ``[[package]]`` tables with name and version).
+
+The lock does not say which packages ``pyproject.toml`` declares, so ``direct`` is
+left unknown (an analyzer sees one file at a time).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ __all__ = ["PoetryLockAnalyzer", "parse_poetry_lock"]
 
 def parse_poetry_lock(text: str, path: str) -> tuple[Package, ...]:
     packages = [
-        make_package(pypi_name(str(e["name"])), str(e["version"]), "PyPI", path)
-        for e in toml_package_tables(text, path)
+        make_package(pypi_name(str(e["name"])), str(e["version"]), "PyPI", path, line=line)
+        for e, line in toml_package_tables(text, path)
     ]
     return dedupe(packages)
 

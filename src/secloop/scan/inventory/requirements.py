@@ -26,19 +26,23 @@ _OPTION = re.compile(r"\s--?[a-zA-Z][-\w]*(?:[ =](?:\"[^\"]*\"|'[^']*'|\S+))?")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
 
 
-def _logical_lines(text: str) -> list[str]:
-    """Join ``\\`` continuations first, then strip comments (pip's order)."""
-    joined: list[str] = []
-    buffer = ""
-    for raw in text.splitlines():
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first physical line, text) of each logical line: ``\\`` continuations joined
+    first, then comments stripped (pip's order)."""
+    joined: list[tuple[int, str]] = []
+    buffer: str | None = None  # None: the previous line did not continue
+    start = 1
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if buffer is None:
+            start, buffer = number, ""
         if raw.endswith("\\") and not _COMMENT.match(raw.strip()):
             buffer += raw[:-1]
             continue
-        joined.append(buffer + raw)
-        buffer = ""
+        joined.append((start, buffer + raw))
+        buffer = None
     if buffer:
-        joined.append(buffer)
-    return [_COMMENT.sub("", line).strip() for line in joined]
+        joined.append((start, buffer))
+    return [(number, _COMMENT.sub("", line).strip()) for number, line in joined]
 
 
 def _pinned(line: str) -> tuple[str, str] | None:
@@ -61,8 +65,14 @@ def _pinned(line: str) -> tuple[str, str] | None:
 
 
 def parse_requirements(text: str, path: str) -> tuple[Package, ...]:
-    pins = (_pinned(line) for line in _logical_lines(text))
-    return dedupe(make_package(n, v, "PyPI", path) for n, v in (p for p in pins if p))
+    """Every exact pin, with its line; a requirements file lists what the project
+    declares, so every package is direct."""
+    packages = []
+    for number, line in _logical_lines(text):
+        pin = _pinned(line)
+        if pin is not None:
+            packages.append(make_package(*pin, "PyPI", path, line=number, direct=True))
+    return dedupe(packages)
 
 
 class RequirementsAnalyzer(LockfileAnalyzer):

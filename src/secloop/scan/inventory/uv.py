@@ -2,7 +2,10 @@
 
 The project itself and workspace members appear as packages whose source is
 ``editable``, ``virtual`` or a ``directory``: they are the code being scanned, not
-dependencies with published versions, and are left out.
+dependencies with published versions, and are left out. What they depend on
+(``dependencies``, ``optional-dependencies``, ``dev-dependencies``) is direct; every
+other package is transitive. A direct dependency that only development groups declare
+is marked dev.
 """
 
 from __future__ import annotations
@@ -28,12 +31,48 @@ def _is_local(entry: dict[str, Any]) -> bool:
     return isinstance(source, dict) and bool(_LOCAL_SOURCES & source.keys())
 
 
+def _names(groups: object) -> set[str]:
+    """Package names in a ``dependencies`` array or a map of such arrays."""
+    arrays = groups.values() if isinstance(groups, dict) else [groups]
+    return {
+        pypi_name(str(d["name"]))
+        for array in arrays
+        if isinstance(array, list)
+        for d in array
+        if isinstance(d, dict) and "name" in d
+    }
+
+
+def _declared(local: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """(every name a project member depends on, the names only its dev groups name)."""
+    runtime: set[str] = set()
+    dev: set[str] = set()
+    for entry in local:
+        runtime |= _names(entry.get("dependencies")) | _names(entry.get("optional-dependencies"))
+        dev |= _names(entry.get("dev-dependencies"))
+    return runtime | dev, dev - runtime
+
+
 def parse_uv_lock(text: str, path: str) -> tuple[Package, ...]:
-    packages = [
-        make_package(pypi_name(str(e["name"])), str(e["version"]), "PyPI", path)
-        for e in toml_package_tables(text, path)
-        if not _is_local(e)
-    ]
+    tables = toml_package_tables(text, path)
+    local = [e for e, _ in tables if _is_local(e)]
+    declared, dev_only = _declared(local)
+    packages = []
+    for entry, line in tables:
+        if _is_local(entry):
+            continue
+        name = pypi_name(str(entry["name"]))
+        packages.append(
+            make_package(
+                name,
+                str(entry["version"]),
+                "PyPI",
+                path,
+                line=line,
+                direct=(name in declared) if local else None,
+                dev=name in dev_only,
+            )
+        )
     return dedupe(packages)
 
 

@@ -3,7 +3,9 @@
 Classic blocks start with unindented selectors (``"name@^1.0", name@~1.2:``) followed
 by an indented ``version "1.2.3"``. Berry is YAML with a ``__metadata`` key; each entry
 has ``version`` and a ``resolution`` (``name@npm:1.2.3``) that names the real package
-even when the selector is an alias (``alias@npm:real@^1``).
+even when the selector is an alias (``alias@npm:real@^1``). Each package's line is
+its entry's selector line. Which packages ``package.json`` declares is not in the lock,
+so ``direct`` stays unknown.
 """
 
 from __future__ import annotations
@@ -40,33 +42,47 @@ def _name_of(selector: str) -> str:
     return _plain_name(target)
 
 
-def _classic(text: str) -> Iterator[tuple[str, str]]:
+def _classic(text: str) -> Iterator[tuple[str, str, int | None]]:
     name = ""
-    for line in text.splitlines():
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
-            name = _name_of(line.rstrip(":").split(",")[0])
+            name, start = _name_of(line.rstrip(":").split(",")[0]), number
             continue
         match = _CLASSIC_VERSION.match(line)
         if match and name and line.startswith("  ") and not line.startswith("    "):
-            yield name, match.group(1)
+            yield name, match.group(1), start
             name = ""
 
 
-def _berry(text: str, path: str) -> Iterator[tuple[str, str]]:
+def _selector_lines(text: str) -> dict[str, int]:
+    """Line of each unindented YAML key (quotes off), the berry entries' selectors."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line[:1] not in ("", " ", "#") and line.rstrip().endswith(":"):
+            lines.setdefault(line.rstrip()[:-1].strip("'\""), number)
+    return lines
+
+
+def _berry(text: str, path: str) -> Iterator[tuple[str, str, int | None]]:
     document = expect_mapping(load_yaml(text, path), path, "the document")
+    lines = _selector_lines(text)
     for selector, entry in document.items():
         if selector == "__metadata" or not isinstance(entry, dict):
             continue
         resolution = str(entry.get("resolution") or selector)
-        yield _plain_name(resolution.strip('"')), str(entry.get("version", ""))
+        version = str(entry.get("version", ""))
+        yield _plain_name(resolution.strip('"')), version, lines.get(str(selector))
 
 
 def parse_yarn_lock(text: str, path: str) -> tuple[Package, ...]:
     berry = any(line.startswith("__metadata:") for line in text.splitlines())
     found = _berry(text, path) if berry else _classic(text)
-    return dedupe(make_package(name, version, "npm", path) for name, version in found)
+    return dedupe(
+        make_package(name, version, "npm", path, line=line) for name, version, line in found
+    )
 
 
 class YarnLockAnalyzer(LockfileAnalyzer):

@@ -1,7 +1,8 @@
 """Rule documentation pages generated from rule metadata (never written by hand).
 
 Regenerate with ``python -m secloop.scan.misconfig.docs`` from the project root; a test
-fails when ``docs/rules/kubernetes.md``, ``dockerfile.md`` or ``compose.md`` is stale.
+fails when ``docs/rules/kubernetes.md``, ``dockerfile.md``, ``compose.md`` or ``pss.md`` is
+stale.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from secloop.core.rule import Rule
+from secloop.scan.misconfig.pss_scan import PSS_RULES
+from secloop.scan.misconfig.registries import BaseImageRegistryNotAllowed, RegistryNotAllowed
 from secloop.scan.misconfig.scanner import ComposeScanner, DockerfileScanner, KubernetesScanner
 
 __all__ = ["PAGES", "render_page", "write_pages"]
@@ -21,14 +24,16 @@ PAGES: dict[str, tuple[str, str, Sequence[Rule]]] = {
         "Checks run by the `kubernetes` scanner on YAML and JSON manifests. Workloads of "
         "every kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, "
         "ReplicationController, PodTemplate, Knative Service, OpenFaaS Function) are "
-        "checked through one pod-spec view, init and ephemeral containers included.",
-        KubernetesScanner().rules(),
+        "checked through one pod-spec view, init and ephemeral containers included. "
+        "SL-K8S-064 runs only with a registry allowlist (`allowed_registries`).",
+        (*KubernetesScanner().rules(), RegistryNotAllowed.rule),
     ),
     "docs/rules/dockerfile.md": (
         "Dockerfile rules",
         "Checks run by the `dockerfile` scanner on `Dockerfile`, `*.Dockerfile`, "
-        "`Dockerfile.*` and `Containerfile`.",
-        DockerfileScanner().rules(),
+        "`Dockerfile.*` and `Containerfile`. SL-DF-041 runs only with a registry "
+        "allowlist (`allowed_registries`).",
+        (*DockerfileScanner().rules(), BaseImageRegistryNotAllowed.rule),
     ),
     "docs/rules/compose.md": (
         "Docker Compose rules",
@@ -36,6 +41,14 @@ PAGES: dict[str, tuple[str, str, Sequence[Rule]]] = {
         "`compose*.yml`/`.yaml`, per service. Short and long syntax (ports, volumes, "
         "environment) are read alike; `${VAR}` interpolation is never reported as a literal.",
         ComposeScanner().rules(),
+    ),
+    "docs/rules/pss.md": (
+        "Pod Security Standards controls",
+        "Reported by the `pss` scanner with `--pss-level baseline|restricted` (and "
+        "`--pss-version`): one finding per failing control per workload, at the level a "
+        "scanned Namespace enforces (`pod-security.kubernetes.io/enforce`), else at the "
+        "requested one. The IDs are the check IDs of Pod Security Admission.",
+        PSS_RULES,
     ),
 }
 

@@ -22,7 +22,13 @@ from secloop.scan.misconfig.dockerfile.base import DockerfileCheck, DockerHit
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, parse_dockerfile
 from secloop.scan.misconfig.documents import parse_stream, parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
+from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
 from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream
+from secloop.scan.misconfig.registries import (
+    AllowedRegistries,
+    BaseImageRegistryNotAllowed,
+    RegistryNotAllowed,
+)
 
 __all__ = [
     "ComposeScanner",
@@ -45,8 +51,20 @@ class KubernetesScanner(Scanner):
     name = "kubernetes"
     kind = FindingKind.MISCONFIGURATION
 
+    def __init__(self, allowed_registries: Sequence[str] = ()) -> None:
+        """``allowed_registries``: the allowlist SL-K8S-064 checks images against (none: off)."""
+        extra: tuple[KubernetesCheck, ...] = ()
+        if allowed_registries:
+            extra = (RegistryNotAllowed(AllowedRegistries(allowed_registries)),)
+        self._checks: tuple[KubernetesCheck, ...] = (*KUBERNETES_CHECKS, *extra)
+
+    @property
+    def checks(self) -> tuple[KubernetesCheck, ...]:
+        """The checks this scanner runs (rendered overlays and charts get the same)."""
+        return self._checks
+
     def rules(self) -> Sequence[Rule]:
-        return tuple(check.rule for check in KUBERNETES_CHECKS)
+        return tuple(check.rule for check in self._checks)
 
     def applies_to(self, entry: FileEntry) -> bool:
         return entry.name.lower().endswith(_MANIFEST_SUFFIXES)
@@ -64,7 +82,7 @@ class KubernetesScanner(Scanner):
         stream = parse_stream(text, json_syntax=path.lower().endswith(".json"))
         if stream.errors and not stream.documents:
             raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
-        return evaluate_stream(stream, path)
+        return evaluate_stream(stream, path, self._checks)
 
 
 def is_dockerfile(name: str) -> bool:
@@ -111,8 +129,15 @@ class DockerfileScanner(Scanner):
     name = "dockerfile"
     kind = FindingKind.MISCONFIGURATION
 
+    def __init__(self, allowed_registries: Sequence[str] = ()) -> None:
+        """``allowed_registries``: the allowlist SL-DF-041 checks base images against."""
+        extra: tuple[DockerfileCheck, ...] = ()
+        if allowed_registries:
+            extra = (BaseImageRegistryNotAllowed(AllowedRegistries(allowed_registries)),)
+        self._checks: tuple[DockerfileCheck, ...] = (*DOCKERFILE_CHECKS, *extra)
+
     def rules(self) -> Sequence[Rule]:
-        return tuple(check.rule for check in DOCKERFILE_CHECKS)
+        return tuple(check.rule for check in self._checks)
 
     def applies_to(self, entry: FileEntry) -> bool:
         return is_dockerfile(entry.name)
@@ -122,7 +147,7 @@ class DockerfileScanner(Scanner):
         dockerfile = parse_dockerfile(content.text)
         return [
             _docker_finding(check, hit, dockerfile, path)
-            for check in DOCKERFILE_CHECKS
+            for check in self._checks
             for hit in check.evaluate(dockerfile)
         ]
 

@@ -39,8 +39,6 @@ __all__ = ["DEFAULT_MAX_LINE_CHARS", "SCANNER_NAME", "SecretEngine", "default_en
 SCANNER_NAME = "secret"
 #: Lines longer than this are scanned only up to it (step 1).
 DEFAULT_MAX_LINE_CHARS = 64 * 1024
-#: How far before a keyword hit a windowed rule's match may start (see SecretRule.window).
-_WINDOW_BACK = 80
 #: Evidence shows at most this many characters of context on each side of a secret.
 _EVIDENCE_CONTEXT = 60
 _MASK = "****"
@@ -107,17 +105,35 @@ class SecretEngine:
         self, text: str, *, path: str | None = None, layer: LayerRef | None = None
     ) -> list[Finding]:
         """Every secret in ``text``, masked, in order of position."""
+        return [finding for finding, _ in self.scan_secrets(text, path=path, layer=layer)]
+
+    def scan_secrets(
+        self, text: str, *, path: str | None = None, layer: LayerRef | None = None
+    ) -> list[tuple[Finding, str]]:
+        """Like :meth:`scan`, each finding with its clear secret, for an opt-in liveness
+        check (:mod:`.verify`). The secret must not leave the process in any other way."""
         text = self._cap_lines(text)  # (1)
         candidates = self._candidate_rules(text)  # (2)
         if not candidates:
             return []
-        matches = list(self._matches(text, candidates))  # (3)
+        matches = list(self._matches(text, candidates, path))  # (3)
         if not matches:
             return []
         kept = _drop_overlaps(matches)  # (4)
         lines = _Lines(text)
         spans = _Spans(sorted(kept, key=lambda m: m.secret_start))
-        return [_finding(m, text, lines, spans, path=path, layer=layer) for m in kept]  # (5)
+        return [
+            (_finding(m, text, lines, spans, path=path, layer=layer), m.secret)  # (5)
+            for m in kept
+        ]
+
+    def overlong_lines(self, text: str) -> list[int]:
+        """1-based numbers of the lines longer than ``max_line_chars`` (scanned only up
+        to it); free for the usual file, shorter than the cap as a whole."""
+        cap = self.max_line_chars
+        if len(text) <= cap:
+            return []
+        return [n for n, line in enumerate(text.split("\n"), start=1) if len(line) > cap]
 
     def _cap_lines(self, text: str) -> str:
         cap = self.max_line_chars
@@ -132,44 +148,26 @@ class SecretEngine:
         """Rule index -> keyword hit ends for windowed rules, None for a whole-text run."""
         return self._prefilter.candidates(text)
 
-    def _spans(self, rule: SecretRule, text: str, hits: list[int] | None) -> list[tuple[int, int]]:
-        if hits is None or rule.window is None:
-            return [(0, len(text))]
-        reach = rule.window
-        spans: list[tuple[int, int]] = []
-        for end in hits:
-            # The keyword sits in the key, near the start of a match: the window reaches
-            # far forward (to the value) and only a little back (to the key's start).
-            lo, hi = max(0, end - _WINDOW_BACK), min(len(text), end + reach)
-            if spans and lo <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], hi)
-            else:
-                spans.append((lo, hi))
-        return spans
-
     def _raw_matches(
         self, rule: SecretRule, text: str, hits: list[int] | None
     ) -> Iterator[re.Match[str]]:
-        """Regex matches over the whole text or only the windows around keyword hits.
+        """Regex matches over the whole text, or only around the keyword hits."""
+        if hits is None or rule.window is None:
+            yield from rule.search_pattern.finditer(text)
+        elif rule.window_back <= _MAX_START_PROBES and len(hits) <= _MAX_PROBED_HITS:
+            yield from _probed_matches(rule, text, hits)
+        else:
+            yield from _windowed_matches(rule, text, hits)
 
-        A window's end truncates the string the regex sees, so a match that reaches
-        it is redone on the full text to get its true extent and right-hand fence.
-        """
-        pattern = rule.search_pattern
-        for lo, hi in self._spans(rule, text, hits):
-            for match in pattern.finditer(text, lo, hi):
-                if hi < len(text) and match.end() >= hi - 1:
-                    full = pattern.match(text, match.start())
-                    if full is None:
-                        continue
-                    match = full  # noqa: PLW2901 - the same match, measured on the full text
-                yield match
-
-    def _matches(self, text: str, candidates: dict[int, list[int] | None]) -> Iterator[_Match]:
+    def _matches(
+        self, text: str, candidates: dict[int, list[int] | None], path: str | None
+    ) -> Iterator[_Match]:
         for index, hits in sorted(candidates.items()):
             rule = self.rules[index]
             for match in self._raw_matches(rule, text, hits):
                 if not _context_ok(rule, text, match.start()):
+                    continue
+                if rule.match_check is not None and not rule.match_check(match, path):
                     continue
                 secret = match.group(SECRET_GROUP)
                 if secret is None or not secret_accepted(rule, secret):
@@ -177,6 +175,69 @@ class SecretEngine:
                 s_start, s_end = match.span(SECRET_GROUP)
                 start, end = match.span() if rule.span_match else (s_start, s_end)
                 yield _Match(rule, index, secret, s_start, s_end, start, end)
+
+
+#: A windowed rule whose match starts at most this many characters before its keyword's
+#: end is tried offset by offset over that short stretch (see :func:`_probed_matches`).
+_MAX_START_PROBES = 64
+#: Past this many keyword hits in one text (a dense or hostile file), probing costs a
+#: Python call per offset; one search over the merged windows runs in C instead.
+_MAX_PROBED_HITS = 32
+
+
+def _full_extent(
+    pattern: re.Pattern[str], text: str, match: re.Match[str], hi: int
+) -> re.Match[str] | None:
+    """A window's end truncates the string the regex sees: a match that reaches it is
+    redone on the full text to get its true extent and right-hand fence."""
+    if hi < len(text) and match.end() >= hi - 1:
+        return pattern.match(text, match.start())
+    return match
+
+
+def _probed_matches(rule: SecretRule, text: str, hits: list[int]) -> Iterator[re.Match[str]]:
+    """Matches that start in the ``window_back`` characters before each keyword's end.
+
+    The keyword sits in the key near the start of the match, so only those offsets can
+    start one. A search over the whole window would try every offset up to its far
+    end (hundreds, each costly for an assignment regex); probing the few dozen that
+    can start a match, most failing at their first character, is several times faster.
+    """
+    pattern = rule.search_pattern
+    reach = rule.window or 0
+    cursor = 0
+    for end in hits:
+        if end < cursor:  # the keyword sits inside the previous match
+            continue
+        hi = min(len(text), end + reach)
+        for start in range(max(cursor, end - rule.window_back), end + 1):
+            match = pattern.match(text, start, hi)
+            if match is None:
+                continue
+            full = _full_extent(pattern, text, match, hi)
+            if full is not None:
+                cursor = full.end()
+                yield full
+            break
+
+
+def _windowed_matches(rule: SecretRule, text: str, hits: list[int]) -> Iterator[re.Match[str]]:
+    """Matches searched in merged windows around the keyword hits (``window_back``
+    before, ``window`` after): for rules whose keyword sits far into the match."""
+    pattern = rule.search_pattern
+    reach = rule.window or 0
+    spans: list[tuple[int, int]] = []
+    for end in hits:
+        lo, hi = max(0, end - rule.window_back), min(len(text), end + reach)
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    for lo, hi in spans:
+        for match in pattern.finditer(text, lo, hi):
+            full = _full_extent(pattern, text, match, hi)
+            if full is not None:
+                yield full
 
 
 def _context_ok(rule: SecretRule, text: str, start: int) -> bool:

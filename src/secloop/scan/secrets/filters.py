@@ -32,8 +32,20 @@ DOCUMENTATION_EXAMPLES = frozenset(
     }
 )
 
-#: Markers of a template or an instruction instead of a value.
-_PLACEHOLDER_MARKERS = ("xxxx", "****", "####", "....", "<", ">", "${", "{{", "%(", "…")
+#: Markers of filler or an instruction instead of a value.
+_PLACEHOLDER_MARKERS = ("xxxx", "****", "####", "....", "…")
+
+#: A value that starts like a template (``<your-token>``, ``${VAR}``, ``{{ x }}``,
+#: ``%(name)s``) or holds a complete template expression. Only *well-formed* templates
+#: count: a strong password such as ``m{{h}o)p${e]nob(ody`` contains ``{{`` and ``${``
+#: but no template, and is a secret.
+_TEMPLATE_START = ("<", "${", "{{", "%(", "$(")
+_TEMPLATE = re.compile(
+    r"<[\w .\-]{1,60}>"
+    r"|\$\{[\w.\-]{1,80}(?:[:?=+\-][^{}]{0,80})?\}"
+    r"|\{\{[\w .|\-\"']{1,80}\}\}"
+    r"|%\([\w.\-]{1,40}\)[sdr]"
+)
 
 #: A single character repeated this many times is filler, not key material.
 _MAX_RUN = 8
@@ -63,6 +75,8 @@ def is_placeholder(value: str) -> bool:
         return True
     lowered = value.lower()
     if any(marker in lowered for marker in _PLACEHOLDER_MARKERS):
+        return True
+    if value.startswith(_TEMPLATE_START) or _TEMPLATE.search(value) is not None:
         return True
     if _RUN.search(value) is not None:
         return True

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from secloop.core.finding import Finding
 from secloop.core.fingerprint import assign_fingerprints
@@ -39,6 +39,9 @@ from secloop.core.result import Coverage, Failed, Scanned, ScanResult, Skipped, 
 from secloop.core.target import Target, TargetKind
 from secloop.scan.interface import ScanError
 from secloop.scan.secrets.engine import SecretEngine, default_engine
+
+if TYPE_CHECKING:
+    from secloop.scan.secrets.verify import VerificationService
 
 __all__ = [
     "Commit",
@@ -141,8 +144,15 @@ def _unquote(raw: bytes) -> str:
 class _Collector:
     """Steps (3) to (5): turns the diff stream into deduplicated findings."""
 
-    def __init__(self, engine: SecretEngine, options: GitScanOptions, scan: GitScan) -> None:
+    def __init__(
+        self,
+        engine: SecretEngine,
+        options: GitScanOptions,
+        scan: GitScan,
+        verification: VerificationService | None = None,
+    ) -> None:
         self._engine = engine
+        self._verification = verification
         self._options = options
         self._scan = scan
         self._commit: Commit | None = None
@@ -152,7 +162,8 @@ class _Collector:
         self._lines: list[str] = []
         self._numbers: list[int] = []
         self._chars = 0
-        self._first: dict[tuple[str, str], tuple[Finding, Commit]] = {}
+        #: First sightings with their clear secret (for --verify; never reported).
+        self._first: dict[tuple[str, str], tuple[Finding, Commit, str]] = {}
         self._sightings: dict[tuple[str, str], int] = {}
 
     def feed(self, line: bytes) -> None:
@@ -212,21 +223,24 @@ class _Collector:
         self._lines, self._numbers, self._chars = [], [], 0
         if not lines or self._path is None or self._commit is None:
             return
-        for finding in self._engine.scan("\n".join(lines), path=self._path):
-            self._record(_moved(finding, numbers), self._commit)
+        for finding, secret in self._engine.scan_secrets("\n".join(lines), path=self._path):
+            self._record(_moved(finding, numbers), self._commit, secret)
 
-    def _record(self, finding: Finding, commit: Commit) -> None:
+    def _record(self, finding: Finding, commit: Commit, secret: str) -> None:
         """Step (5): the last sighting in newest-first order is the first commit."""
         key = (finding.rule_id, finding.anchor)
-        self._first[key] = (finding, commit)
+        self._first[key] = (finding, commit, secret)
         self._sightings[key] = self._sightings.get(key, 0) + 1
 
     def finish(self) -> list[Finding]:
         self._flush()
-        return [
-            _with_commit(finding, commit, self._sightings[key])
-            for key, (finding, commit) in self._first.items()
+        pairs = [
+            (_with_commit(finding, commit, self._sightings[key]), secret)
+            for key, (finding, commit, secret) in self._first.items()
         ]
+        if self._verification is not None:
+            return self._verification.verify(pairs)
+        return [finding for finding, _ in pairs]
 
 
 def _moved(finding: Finding, numbers: list[int]) -> Finding:
@@ -245,13 +259,19 @@ def _with_commit(finding: Finding, commit: Commit, sightings: int) -> Finding:
     return replace(finding, message=message)
 
 
-def scan_git_history(options: GitScanOptions, engine: SecretEngine | None = None) -> GitScan:
+def scan_git_history(
+    options: GitScanOptions,
+    engine: SecretEngine | None = None,
+    *,
+    verification: VerificationService | None = None,
+) -> GitScan:
     """Walk the history and return first sightings; GitHistoryError if git cannot start
-    or fails before the first commit (a failure later keeps what was read, in ``error``)."""
+    or fails before the first commit (a failure later keeps what was read, in ``error``).
+    With ``verification`` each distinct secret is checked with its provider once."""
     started = time.perf_counter()
     argv = git_log_argv(options)
     scan = GitScan()
-    collector = _Collector(engine or default_engine(), options, scan)
+    collector = _Collector(engine or default_engine(), options, scan, verification)
     with tempfile.TemporaryFile() as stderr:
         try:
             process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)  # noqa: S603

@@ -33,6 +33,9 @@ SECRET_GROUP = "secret"  # noqa: S105 - a regex group name
 _WORD = "A-Za-z0-9_"
 
 Validator = Callable[[str], bool]
+#: Vetoes a regex match by its groups and the scanned file's path (``None`` when the
+#: text has no file): e.g. an unquoted value is code in Python but a value in INI.
+MatchCheck = Callable[[re.Match[str], str | None], bool]
 
 #: How far around a keyword hit an :func:`assignment` match can reach: the key's
 #: remaining identifier (40), separators and quotes (about 20), and a value of at most
@@ -58,7 +61,8 @@ class SecretRule:
     ``context_reject`` vetoes a match by the dozen characters before it (``public``
     before ``token``). ``window`` (characters) makes the engine run the regex only
     from 80 characters before each keyword hit (the keyword sits near the start of a
-    match) to ``window`` after it, instead of over the whole file: for rules whose keyword sits
+    match; ``window_back`` for rules whose keyword ends the match) to ``window`` after
+    it, instead of over the whole file: for rules whose keyword sits
     inside every match and whose regex has no literal prefix to skip ahead with
     (assignments such as ``DATADOG_API_KEY = ...``), which are otherwise the slowest.
     """
@@ -78,6 +82,12 @@ class SecretRule:
     span_match: bool = False
     context_reject: re.Pattern[str] | None = None
     window: int | None = None
+    window_back: int = 80
+    match_check: MatchCheck | None = None
+    #: For a keyword-less rule: RE2 regexes (matched case-insensitively) that must occur
+    #: for the rule to run, checked in the prefilter's single pass. Without RE2 the rule
+    #: runs on every text.
+    prefilter_patterns: tuple[str, ...] = ()
     peers: Mapping[str, str] = field(default_factory=dict)
     references: tuple[str, ...] = ()
     remediation: str = ""
@@ -95,6 +105,8 @@ class SecretRule:
         object.__setattr__(self, "left_fence", fence)
         if SECRET_GROUP not in self.pattern.groupindex:
             raise ValueError(f"{self.id}: pattern has no named group {SECRET_GROUP!r}")
+        if self.prefilter_patterns and self.keywords:
+            raise ValueError(f"{self.id}: prefilter patterns are for keyword-less rules")
         if any(k != k.lower() or not k for k in self.keywords):
             raise ValueError(f"{self.id}: keywords must be non-empty lowercase literals")
         if not self.id.startswith("SECRET-"):
@@ -182,6 +194,7 @@ def prefixed_rule(
     fence: str = r"\w",
     specificity: int = 0,
     window: int | None = None,
+    prefilter_patterns: tuple[str, ...] = (),
 ) -> SecretRule:
     """A rule for a self-identifying token (a vendor prefix and a body): the common case."""
     return SecretRule(
@@ -193,6 +206,7 @@ def prefixed_rule(
         entropy=entropy,
         specificity=specificity,
         window=window,
+        prefilter_patterns=prefilter_patterns,
         peers=dict(peers or {}),
         references=(reference,),
     )

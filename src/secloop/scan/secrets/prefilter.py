@@ -38,14 +38,20 @@ class KeywordPrefilter:
 
     def __init__(self, rules: Sequence[SecretRule], *, use_re2: bool = True) -> None:
         self._rules = tuple(rules)
-        self._always = tuple(i for i, r in enumerate(self._rules) if not r.keywords)
         owners: dict[str, list[int]] = {}
         for index, rule in enumerate(self._rules):
             for keyword in rule.keywords:
                 owners.setdefault(keyword, []).append(index)
         self._keywords = tuple(owners)
         self._owners = tuple(tuple(owners[k]) for k in self._keywords)
-        self._set = _build_set(self._keywords) if use_re2 else None
+        #: (RE2 regex, rule index) for keyword-less rules that name a prefilter pattern:
+        #: the same DFA pass decides whether their (whole-text) regex runs at all.
+        patterns = [(p, i) for i, r in enumerate(self._rules) for p in r.prefilter_patterns]
+        self._set = _build_set(self._keywords, [p for p, _ in patterns]) if use_re2 else None
+        self._pattern_owners = tuple(i for _, i in patterns) if self._set is not None else ()
+        #: Without RE2 a prefilter pattern cannot run: its rule runs on every text.
+        self._always_plain = tuple(i for i, r in enumerate(self._rules) if not r.keywords)
+        self._always = tuple(i for i in self._always_plain if i not in set(self._pattern_owners))
         self._automaton = _build_automaton(self._keywords, self._owners)
 
     @property
@@ -54,22 +60,27 @@ class KeywordPrefilter:
 
     def candidates(self, text: str) -> Candidates:
         """The rules worth running on ``text`` (see :data:`Candidates`)."""
-        found: Candidates = dict.fromkeys(self._always)
-        if not self._keywords:
-            return found
         if self._set is not None:
+            found: Candidates = dict.fromkeys(self._always)
             try:
                 matched = self._set.Match(text)
             except UnicodeEncodeError:
-                return self._automaton_candidates(text, found)
+                return self._automaton_candidates(text, dict.fromkeys(self._always_plain))
             if matched:
                 self._set_candidates(text, matched, found)
+            return found
+        found = dict.fromkeys(self._always_plain)
+        if not self._keywords:
             return found
         return self._automaton_candidates(text, found)
 
     def _set_candidates(self, text: str, matched: list[int], found: Candidates) -> None:
         lowered: str | None = None
+        keyword_count = len(self._keywords)
         for keyword_index in matched:
+            if keyword_index >= keyword_count:  # a prefilter pattern: run the rule everywhere
+                found[self._pattern_owners[keyword_index - keyword_count]] = None
+                continue
             owners = self._owners[keyword_index]
             windowed = [i for i in owners if self._rules[i].window is not None]
             for index in owners:
@@ -116,14 +127,17 @@ def _ends(text: str, keyword: str) -> list[int]:
     return ends
 
 
-def _build_set(keywords: Sequence[str]) -> Any:
-    if _re2 is None or not keywords:
+def _build_set(keywords: Sequence[str], patterns: Sequence[str] = ()) -> Any:
+    """One case-insensitive RE2 set: the keywords (indexes first) then the patterns."""
+    if _re2 is None or not (keywords or patterns):
         return None
     options = _re2.Options()
     options.case_sensitive = False
     keyword_set = _re2.Set.SearchSet(options)
     for keyword in keywords:
         keyword_set.Add(_re2.escape(keyword))
+    for pattern in patterns:
+        keyword_set.Add(pattern)
     keyword_set.Compile()
     return keyword_set
 

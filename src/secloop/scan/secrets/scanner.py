@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import LayerRef
 from secloop.core.rule import Rule
-from secloop.scan.interface import FileContent, FileEntry, PartialFailure, Scanner
+from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, Scanner
 from secloop.scan.secrets.engine import SCANNER_NAME, SecretEngine, default_engine
 from secloop.scan.secrets.structural import STRUCTURAL_RULES
+
+if TYPE_CHECKING:
+    from secloop.scan.secrets.verify import VerificationService
 
 __all__ = ["SKIPPED_EXTENSIONS", "SKIPPED_NAMES", "SecretsScanner", "scan_structured"]
 
@@ -43,9 +47,8 @@ SKIPPED_NAMES = frozenset(
     }
 )  # fmt: skip
 
-#: Larger text files are generated data, not configuration; the engine's own cap
-#: (10 MiB, ScanLimits) still applies to anything read.
-MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Long-line and decoding notes list at most this many line numbers.
+_LISTED_LINES = 5
 
 
 class SecretsScanner(Scanner):
@@ -60,8 +63,18 @@ class SecretsScanner(Scanner):
     kind = FindingKind.SECRET
     text_only = True
 
-    def __init__(self, engine: SecretEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: SecretEngine | None = None,
+        *,
+        verification: VerificationService | None = None,
+    ) -> None:
         self._engine = engine
+        self._verification = verification
+
+    def with_verification(self, verification: VerificationService) -> SecretsScanner:
+        """The same scanner that also checks each secret with its provider (``--verify``)."""
+        return SecretsScanner(self._engine, verification=verification)
 
     @property
     def engine(self) -> SecretEngine:
@@ -75,9 +88,11 @@ class SecretsScanner(Scanner):
         return self._rules
 
     def applies_to(self, entry: FileEntry) -> bool:
-        """Every file but media, archives, compiled code, lock files, and very large files."""
-        if entry.size > MAX_FILE_BYTES:
-            return False
+        """Every file but media, archives, compiled code and lock files.
+
+        Size is the artifact's business (``--max-file-size``): a file over its limit is
+        listed as skipped in the coverage manifest, never dropped silently here.
+        """
         name = entry.name.lower()
         if name in SKIPPED_NAMES:
             return False
@@ -85,15 +100,42 @@ class SecretsScanner(Scanner):
         return dot < 0 or name[dot:] not in SKIPPED_EXTENSIONS
 
     def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
-        """Findings in one file; undecodable text raises ScanError (recorded as failed).
+        """Findings in one file, and notes on what was not scanned as is.
 
         Every file gets the text rules; Kubernetes manifests, Terraform state and
-        notebooks then get their format's reader too (:func:`scan_structured`).
+        notebooks then get their format's reader too (:func:`scan_structured`). Text
+        that is not valid UTF-8 (a Latin-1 config) is still scanned, its undecodable
+        bytes replaced, and a line longer than the engine's cap is scanned up to it:
+        both are reported as partial failures, so the coverage manifest says so.
         """
         entry = content.entry
-        text = content.text
-        primary = self.engine.scan(text, path=entry.path, layer=entry.layer)
-        return scan_structured(self.engine, text, primary, path=entry.path, layer=entry.layer)
+        notes: list[PartialFailure] = []
+        try:
+            text = content.text
+        except ScanError as err:
+            text = content.data.decode("utf-8", errors="replace")
+            notes.append(PartialFailure(f"{err}; scanned with those bytes replaced"))
+        overlong = self.engine.overlong_lines(text)
+        if overlong:
+            shown = ", ".join(str(n) for n in overlong[:_LISTED_LINES])
+            more = (
+                f" and {len(overlong) - _LISTED_LINES} more"
+                if len(overlong) > _LISTED_LINES
+                else ""
+            )
+            notes.append(
+                PartialFailure(
+                    f"line(s) {shown}{more} longer than {self.engine.max_line_chars} characters:"
+                    " scanned only up to that length"
+                )
+            )
+        if self._verification is None:
+            primary = self.engine.scan(text, path=entry.path, layer=entry.layer)
+        else:
+            pairs = self.engine.scan_secrets(text, path=entry.path, layer=entry.layer)
+            primary = self._verification.verify(pairs)
+        found = scan_structured(self.engine, text, primary, path=entry.path, layer=entry.layer)
+        return [*found, *notes]
 
 
 def scan_structured(

@@ -16,7 +16,7 @@ from secloop.vulndb.compiled import merge_fixes
 from secloop.vulndb.matching import Match, sort_versions
 from secloop.vulndb.versions import comparator_for, key_for
 
-__all__ = ["FindingBuilder", "finding_for", "primary_advisory"]
+__all__ = ["FindingBuilder", "finding_for", "package_location", "primary_advisory"]
 
 _TITLE_LIMIT = 120
 
@@ -25,6 +25,15 @@ _TITLE_LIMIT = 120
 def _package_key(ecosystem: str, name: str) -> str:
     """The purl without a version: the package part of a finding's anchor."""
     return build_purl(ecosystem, name, None)
+
+
+def package_location(package: Package) -> Location:
+    """Where a finding about a package points: the first place the package was seen,
+    down to the line of its entry when the manifest has one."""
+    if not package.locations:
+        return Location()
+    found = package.locations[0]
+    return Location(path=found.path, start_line=found.line, layer=found.layer)
 
 
 def _id_rank(identifier: str) -> int:
@@ -70,7 +79,6 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
     aliases = tuple(sorted(ids - {primary.id}))
     compare = comparator_for(package.ecosystem)
     fixed = tuple(sort_versions({v for m in group for v in m.fixed_versions}, compare))
-    found = package.locations[0] if package.locations else None
     fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version"
     return Finding(
         kind=FindingKind.VULNERABILITY,
@@ -80,7 +88,7 @@ def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Fi
         message=f"{package.name} {package.version} is affected by {primary.id}"
         + (f" ({', '.join(aliases)})" if aliases else "")
         + f"; {fix_text}",
-        location=Location(path=found.path if found else None, layer=found.layer if found else None),
+        location=package_location(package),
         scanner=scanner,
         anchor=f"{_package_key(package.ecosystem, package.name)}|{primary.id}",
         remediation=_remediation(package, fixed),
@@ -141,10 +149,7 @@ class FindingBuilder:
     def build(self, package: Package, groups: Sequence[Sequence[Match]]) -> list[Finding]:
         """Equal to ``[finding_for(package, g, scanner=...) for g in groups]``."""
         key = key_for(package.ecosystem)
-        found = package.locations[0] if package.locations else None
-        location = Location(
-            path=found.path if found else None, layer=found.layer if found else None
-        )
+        location = package_location(package)
         purl = _package_key(package.ecosystem, package.name)
         findings: list[Finding] = []
         for group in groups:

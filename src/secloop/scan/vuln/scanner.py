@@ -15,11 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from secloop.core.finding import Finding, FindingKind
-from secloop.core.location import Location
 from secloop.core.package import Package
 from secloop.core.rule import Rule
 from secloop.scan.interface import Inventory, ScanError, Scanner
-from secloop.scan.vuln.findings import FindingBuilder
+from secloop.scan.vuln.findings import FindingBuilder, package_location
 from secloop.vulndb.compiled import BatchMatcher
 from secloop.vulndb.errors import UnknownEcosystemError, VulnDBError
 from secloop.vulndb.matching import group_by_alias
@@ -50,8 +49,7 @@ def _prefetch(matcher: BatchMatcher, packages: Sequence[Package]) -> None:
 
 def _relocated(finding: Finding, package: Package) -> Finding:
     """A finding already built for the same release, moved to another occurrence."""
-    where = package.locations[0].path if package.locations else None
-    return replace(finding, package=package, location=Location(path=where))
+    return replace(finding, package=package, location=package_location(package))
 
 
 class VulnerabilityScanner(Scanner):

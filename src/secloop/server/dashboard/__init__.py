@@ -2,8 +2,8 @@
 
 No front-end build, no script, no external URL: Jinja2 templates (autoescaped) with
 inline SVG charts computed in Python and one hashed style sheet under a strict CSP.
-Without an API token the dashboard is open, for single-user local use, as the API
-is; with one, it asks for the token once and keeps a signed session cookie.
+Without users the dashboard is open, for single-user local use, as the API is; once
+a user exists it asks for a username and password and keeps a signed session cookie.
 """
 
 from __future__ import annotations

@@ -5,15 +5,19 @@ A browser cannot send the API's bearer token, so the dashboard has its own sessi
 1. ``GET /login`` sets a random pre-login CSRF cookie and puts the same value in the
    form (double submit); ``POST /login`` needs both to match, so a cross-site page
    cannot log a victim into the attacker's session (login CSRF).
-2. A correct API token gives a session cookie: ``payload.signature`` where the
-   payload holds the expiry and a per-session CSRF token, and the signature is an
+2. A correct username and password (see :func:`secloop.server.storage.accounts.login`
+   for the throttle) give a session cookie: ``payload.signature`` where the payload
+   names the user and holds the expiry and a per-session CSRF token, and the signature is an
    HMAC-SHA256 with the server secret. ``HttpOnly`` keeps scripts from reading it,
    ``SameSite=Strict`` keeps other sites' requests from carrying it, ``Secure`` is set
    when the request came over https.
 3. Every state-changing form (comment, status change, logout) carries the session's
    CSRF token in a hidden field; it is compared in constant time.
 
-With no API token configured the dashboard is open, as the API is (single-user local
+4. Each request re-reads the session's user: disabling a user ends their sessions,
+   and role changes apply at once.
+
+With no user in the database the dashboard is open, as the API is (single-user local
 use): an anonymous session is still issued so that step 3 protects the forms.
 """
 

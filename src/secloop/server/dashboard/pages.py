@@ -56,18 +56,27 @@ def row_view(row: FindingRow, project: str, today: date) -> RowView:
     )  # fmt: skip
 
 
-def _trend(session: Session, project: str | None) -> LineChart:
-    return line_chart([(p.at, p.open) for p in metrics.debt_trend(session, project)])
+def _trend(
+    session: Session, project: str | None, project_ids: frozenset[int] | None = None
+) -> LineChart:
+    points = metrics.debt_trend(session, project, project_ids)
+    return line_chart([(p.at, p.open) for p in points])
 
 
 def _project_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(ProjectRow.id, ProjectRow.name)).all())
 
 
-def overview_page(session: Session, today: date) -> dict[str, Any]:
-    projects = metrics.overview(session, today)
+def overview_page(
+    session: Session, today: date, project_ids: frozenset[int] | None = None
+) -> dict[str, Any]:
+    """The overview of every project, or of those in ``project_ids`` (what the reader sees)."""
+    projects = metrics.overview(session, today, project_ids=project_ids)
     totals = {s: sum(p.open_by_severity[s] for p in projects) for s in SEVERITIES}
-    flt = FindingFilter(status=tuple(ACTIVE), sort=FindingSort.PRIORITY, limit=TOP_FINDINGS)
+    flt = FindingFilter(
+        status=tuple(ACTIVE), sort=FindingSort.PRIORITY, limit=TOP_FINDINGS,
+        project_ids=project_ids,
+    )  # fmt: skip
     _, top = repository.list_findings(session, flt)
     names = _project_names(session)
     return {
@@ -76,7 +85,7 @@ def overview_page(session: Session, today: date) -> dict[str, Any]:
         "open_total": sum(totals.values()),
         "overdue_total": sum(p.overdue for p in projects),
         "kev_total": sum(p.kev for p in projects),
-        "trend": _trend(session, None),
+        "trend": _trend(session, None, project_ids),
         "top": [row_view(r, names.get(r.project_id, ""), today) for r in top],
         "feeds": feed_status(session),
     }

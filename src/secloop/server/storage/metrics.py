@@ -50,7 +50,12 @@ class ProjectOverview:
         return sum(self.open_by_severity.values())
 
 
-def overview(session: Session, today: date, project: str | None = None) -> list[ProjectOverview]:
+def overview(
+    session: Session,
+    today: date,
+    project: str | None = None,
+    project_ids: frozenset[int] | None = None,
+) -> list[ProjectOverview]:
     """Open findings by severity, overdue and KEV counts, per project (all, or one)."""
     overdue = func.sum(case((FindingRow.due_date < today, 1), else_=0))
     query = (
@@ -63,6 +68,8 @@ def overview(session: Session, today: date, project: str | None = None) -> list[
     )  # fmt: skip
     if project is not None:
         query = query.where(ProjectRow.name == project)
+    if project_ids is not None:
+        query = query.where(ProjectRow.id.in_(project_ids))
     counts: dict[str, dict[Severity, int]] = {}
     late: dict[str, int] = defaultdict(int)
     kev: dict[str, int] = defaultdict(int)
@@ -79,7 +86,7 @@ def overview(session: Session, today: date, project: str | None = None) -> list[
 
 
 def time_to_fix(
-    session: Session, project: str | None = None
+    session: Session, project: str | None = None, project_ids: frozenset[int] | None = None
 ) -> dict[str, dict[Severity, FixStats]]:
     """Mean and median days from first seen to fixed, per project and severity."""
     query = (
@@ -89,6 +96,8 @@ def time_to_fix(
     )
     if project is not None:
         query = query.where(ProjectRow.name == project)
+    if project_ids is not None:
+        query = query.where(ProjectRow.id.in_(project_ids))
     groups: dict[tuple[str, int], list[tuple[datetime, datetime]]] = defaultdict(list)
     for name, severity, seen, fixed in session.execute(query):
         if fixed is not None:
@@ -107,7 +116,9 @@ class DebtPoint:
     open: int
 
 
-def debt_trend(session: Session, project: str | None = None) -> list[DebtPoint]:
+def debt_trend(
+    session: Session, project: str | None = None, project_ids: frozenset[int] | None = None
+) -> list[DebtPoint]:
     """Open findings after each change, from the audit trail every ingest writes.
 
     Every scan records a status change for each finding it opens, reopens or fixes,
@@ -131,6 +142,8 @@ def debt_trend(session: Session, project: str | None = None) -> list[DebtPoint]:
         query = query.join(ProjectRow, ProjectRow.id == FindingRow.project_id).where(
             ProjectRow.name == project
         )
+    if project_ids is not None:
+        query = query.where(FindingRow.project_id.in_(project_ids))
     points: list[DebtPoint] = []
     running = 0
     for at, change in session.execute(query):
@@ -167,7 +180,9 @@ class AssetView:
     open_findings: int
 
 
-def list_assets(session: Session, project: str | None = None) -> list[AssetView]:
+def list_assets(
+    session: Session, project: str | None = None, project_ids: frozenset[int] | None = None
+) -> list[AssetView]:
     open_count = select(func.count(FindingRow.id)).where(
         FindingRow.asset_id == AssetRow.id, FindingRow.status.in_(_ACTIVE)
     )
@@ -178,6 +193,8 @@ def list_assets(session: Session, project: str | None = None) -> list[AssetView]
     )
     if project is not None:
         query = query.where(ProjectRow.name == project)
+    if project_ids is not None:
+        query = query.where(AssetRow.project_id.in_(project_ids))
     return [
         AssetView(
             id=a.id, project=p, name=a.name, kind=a.kind, exposure=Exposure(a.exposure),
@@ -185,6 +202,13 @@ def list_assets(session: Session, project: str | None = None) -> list[AssetView]
         )
         for a, p, n in session.execute(query)
     ]  # fmt: skip
+
+
+def asset_project_id(session: Session, asset_id: int) -> int:
+    asset = session.get(AssetRow, asset_id)
+    if asset is None:
+        raise NotFoundError(f"no asset {asset_id}")
+    return asset.project_id
 
 
 def set_exposure(session: Session, asset_id: int, exposure: Exposure) -> int:

@@ -76,6 +76,7 @@ class FindingFilter:
     sort: FindingSort = FindingSort.SEVERITY
     limit: int = 50
     offset: int = 0
+    project_ids: frozenset[int] | None = None  # the projects the reader may see; None: all
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,21 +151,25 @@ class ProjectSummary:
     open_findings: int
 
 
-def list_projects(session: Session) -> list[ProjectSummary]:
+def list_projects(
+    session: Session, project_ids: frozenset[int] | None = None
+) -> list[ProjectSummary]:
+    """Every project, or those in ``project_ids``, by name."""
     open_statuses = [s.value for s in (Status.NEW, Status.OPEN, Status.TRIAGED, Status.REOPENED)]
     assets = select(func.count(AssetRow.id)).where(AssetRow.project_id == ProjectRow.id)
     scans = select(func.count(ScanRow.id)).where(ScanRow.project_id == ProjectRow.id)
     findings = select(func.count(FindingRow.id)).where(
         FindingRow.project_id == ProjectRow.id, FindingRow.status.in_(open_statuses)
     )
-    rows = session.execute(
-        select(
-            ProjectRow,
-            assets.scalar_subquery(),
-            scans.scalar_subquery(),
-            findings.scalar_subquery(),
-        ).order_by(ProjectRow.name)
-    )
+    query = select(
+        ProjectRow,
+        assets.scalar_subquery(),
+        scans.scalar_subquery(),
+        findings.scalar_subquery(),
+    ).order_by(ProjectRow.name)
+    if project_ids is not None:
+        query = query.where(ProjectRow.id.in_(project_ids))
+    rows = session.execute(query)
     return [
         ProjectSummary(
             id=p.id, name=p.name, created_at=p.created_at, assets=a, scans=s, open_findings=f
@@ -211,6 +216,8 @@ def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[Findi
         query = query.join(AssetRow, AssetRow.id == FindingRow.asset_id).where(
             AssetRow.name == flt.asset
         )
+    if flt.project_ids is not None:
+        query = query.where(FindingRow.project_id.in_(flt.project_ids))
     if flt.status:
         query = query.where(FindingRow.status.in_([s.value for s in flt.status]))
     if flt.severity:
@@ -314,3 +321,12 @@ def reopen_expired_acceptances(session: Session, today: date, now: datetime) -> 
         row.status, row.updated_at, row.fixed_at = Status.REOPENED.value, now, None
         count += 1
     return count
+
+
+def delete_project(session: Session, project_id: int) -> None:
+    """Delete a project with everything in it (assets, scans, findings, memberships)."""
+    row = session.get(ProjectRow, project_id)
+    if row is None:
+        raise NotFoundError(f"no project {project_id}")
+    session.delete(row)
+    session.flush()

@@ -16,7 +16,9 @@ Errors::
         │                                    fail closed, never scanned
         ├── ImageLimitError                  a size or count limit was reached
         └── RegistryError                    the registry refused or failed
-            └── RegistryAuthError            401/403 after every credential was tried
+            ├── RegistryAuthError            401/403 after every credential was tried
+            └── CredentialHelperError        a docker-credential-* helper is missing,
+                                             failed or answered nonsense
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from secloop.scan.interface import ArtifactError
 
 __all__ = [
     "MIB",
+    "CredentialHelperError",
     "Descriptor",
     "DigestMismatchError",
     "HistoryEntry",
@@ -68,6 +71,10 @@ class RegistryError(ImageError):
 
 class RegistryAuthError(RegistryError):
     """The registry refused every credential secloop could offer."""
+
+
+class CredentialHelperError(RegistryError):
+    """A Docker credential helper named by the configuration could not give an answer."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,21 +4,30 @@ A layer is read front to back, twice at most (index, then walk), whatever its
 compression. The decompressed stream is bounded (decompression bombs) and hashed, so
 the first pass can check the layer's diff id; the blob stream underneath checks the
 compressed digest when it reaches its end.
+
+Compression is recognised by its magic bytes, not the descriptor's media type (docker
+save archives carry none): gzip (``tar+gzip``), zstd (``tar+zstd``, with the optional
+``zstandard`` package of the ``image`` extra) or none (``tar``). A zstd stream may hold
+several frames and skippable frames (``zstd:chunked`` layers): all are read. zstd does
+not report a frame cut short; the diff id check after the first pass does.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib
 import io
 import tarfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Protocol
 
 from secloop.scan.artifact.image.interface import (
+    MIB,
     ImageError,
     ImageLimitError,
     ImageSource,
@@ -30,9 +39,34 @@ __all__ = ["CORRUPT_ERRORS", "LayerStream", "open_layer"]
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _CHUNK = 1024 * 1024
+#: The largest zstd window a layer may ask for: the decoder allocates it up front, so a
+#: hostile frame header cannot make it reserve gigabytes. 128 MiB is zstd's own default
+#: limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27); ``zstd --long`` layers stay below it.
+_ZSTD_MAX_WINDOW = 128 * MIB
+
+
+def _zstandard() -> ModuleType | None:
+    """The optional ``zstandard`` module (extra ``image``), None when not installed."""
+    try:
+        return importlib.import_module("zstandard")
+    except ImportError:  # pragma: no cover - the image extra is installed wherever tests run
+        return None
+
+
+_ZSTD_MODULE = _zstandard()
+_ZSTD_ERRORS: tuple[type[Exception], ...] = (
+    () if _ZSTD_MODULE is None else (_ZSTD_MODULE.ZstdError,)
+)
 
 #: What a truncated or corrupt layer raises somewhere in the stack of readers.
-CORRUPT_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, ImageLimitError)
+CORRUPT_ERRORS: tuple[type[Exception], ...] = (
+    tarfile.TarError,
+    EOFError,
+    zlib.error,
+    gzip.BadGzipFile,
+    ImageLimitError,
+    *_ZSTD_ERRORS,
+)
 
 
 class _Reader(Protocol):
@@ -111,8 +145,22 @@ def _decompressed(raw: io.BufferedReader, what: str) -> _Reader:
     if head.startswith(_GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")
     if head.startswith(_ZSTD_MAGIC):
-        raise ImageError(f"{what}: zstd-compressed layers are not supported yet")
+        return _zstd_reader(raw, what)
     return raw
+
+
+def _zstd_reader(raw: io.BufferedReader, what: str) -> _Reader:
+    zstandard = _zstandard()
+    if zstandard is None:
+        raise ImageError(
+            f"{what}: the layer is zstd-compressed, which needs the zstandard package "
+            "(pip install 'secloop[image]')"
+        )
+    decompressor = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
+    # read_across_frames: a layer may be several frames back to back (zstd:chunked).
+    # The output is bounded by the caller's read size, so _TarBytes counts every byte.
+    reader: _Reader = decompressor.stream_reader(raw, read_across_frames=True, closefd=False)
+    return reader
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from secloop.scan.code.python.sites import (
     AssignSite,
     AttributeSite,
     CallSite,
+    CompareSite,
     Hit,
     ModuleInfo,
     Scope,
@@ -60,6 +61,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
         self._call_rules = [r for r in rules if r.on_call is not None]
         self._attribute_rules = [r for r in rules if r.on_attribute is not None]
         self._assign_rules = [r for r in rules if r.on_assign is not None]
+        self._compare_rules = [r for r in rules if r.on_compare is not None]
         self._scopes = [Scope(qualname="<module>", name="<module>", consts=ChainMap({}))]
         self._statement: ast.stmt | None = None
 
@@ -205,6 +207,11 @@ class ModuleAnalyzer(ast.NodeVisitor):
         else:
             scope.built.pop(name, None)
         self._bind_session(name, value, line)
+        factory = self.module.imports.qualname(value.func) if isinstance(value, ast.Call) else None
+        if factory is not None:
+            scope.instances[name] = factory
+        else:
+            scope.instances.pop(name, None)
 
     def _bind_attribute(self, target: ast.Attribute, value: ast.expr, line: int) -> None:
         key = dotted_name(target)
@@ -249,6 +256,17 @@ class ModuleAnalyzer(ast.NodeVisitor):
             for rule in self._attribute_rules:
                 assert rule.on_attribute is not None  # noqa: S101 - filtered in __init__
                 self._record(rule, rule.on_attribute(site))
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        if len(node.ops) == 1 and self._compare_rules:
+            site = CompareSite(
+                scope=self.scope, module=self.module, statement=self._statement, node=node,
+                left=node.left, op=node.ops[0], right=node.comparators[0],
+            )  # fmt: skip
+            for rule in self._compare_rules:
+                assert rule.on_compare is not None  # noqa: S101 - filtered in __init__
+                self._record(rule, rule.on_compare(site))
         self.generic_visit(node)
 
     def _check_assign(self, site: AssignSite) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "AssignSite",
     "AttributeSite",
     "CallSite",
+    "CompareSite",
     "Hit",
     "ModuleInfo",
     "Scope",
@@ -77,6 +78,8 @@ class Scope:
     #: Names bound to strings built at run time -> the literal text they were built from.
     built: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, SessionState] = field(default_factory=dict)
+    #: Names bound to the result of a call -> the callee's qualname (``tar = tarfile.open()``).
+    instances: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,3 +216,13 @@ class AssignSite(_Site):
     node: ast.stmt
     target: ast.expr
     value: ast.expr
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompareSite(_Site):
+    """A comparison ``left op right`` with a single operator (``a == b``, ``a != b``)."""
+
+    node: ast.Compare
+    left: ast.expr
+    op: ast.cmpop
+    right: ast.expr

@@ -23,58 +23,24 @@ which the engine already capped at ``max_file_bytes``: the file is untrusted):
 
 from __future__ import annotations
 
-import struct
-
 from secloop.core.package import Package
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
 from secloop.scan.inventory._common import make_package
+from secloop.scan.inventory.binaries.elf import ELF_MAGIC, elf_section
 
 __all__ = ["GO_MAGIC", "GoBinaryAnalyzer", "parse_go_binary"]
 
 GO_MAGIC = b"\xff Go buildinf:"
-_ELF_MAGIC = b"\x7fELF"
 _HEADER_BYTES = 32
 _FLAG_INLINE = 0x2
 _SENTINEL_BYTES = 16
 _MAX_VARINT_BYTES = 10
-_MAX_SECTIONS = 4096
 _ECOSYSTEM = "Go"
-
-
-def _elf_section(data: bytes, name: bytes) -> tuple[int, int] | None:
-    """(offset, size) of section ``name`` in an ELF file, None when absent or malformed."""
-    if len(data) < 64 or data[4] not in (1, 2) or data[5] not in (1, 2):
-        return None
-    wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
-    if wide:
-        (shoff,) = struct.unpack_from(order + "Q", data, 0x28)
-        entsize, count, strndx = struct.unpack_from(order + "HHH", data, 0x3A)
-        fmt, min_entry = order + "IIQQQQ", 0x40
-    else:
-        (shoff,) = struct.unpack_from(order + "I", data, 0x20)
-        entsize, count, strndx = struct.unpack_from(order + "HHH", data, 0x2E)
-        fmt, min_entry = order + "IIIIII", 0x28
-    if entsize < min_entry or count > _MAX_SECTIONS or strndx >= count:
-        return None
-    if shoff + count * entsize > len(data):
-        return None
-    sections = [struct.unpack_from(fmt, data, shoff + i * entsize) for i in range(count)]
-    # wide: (name, type, flags, addr, offset, size); narrow: (name, type, flags, addr, offset, size)
-    str_offset, str_size = sections[strndx][4], sections[strndx][5]
-    if str_offset + str_size > len(data):
-        return None
-    for section in sections:
-        start = str_offset + section[0]
-        end = data.find(b"\0", start, str_offset + str_size)
-        if end >= 0 and data[start:end] == name:
-            offset, size = section[4], section[5]
-            return (offset, size) if offset + size <= len(data) else None
-    return None
 
 
 def _find_blob(data: bytes) -> int | None:
     """Step (2): the offset of the build-info header."""
-    section = _elf_section(data, b".go.buildinfo")
+    section = elf_section(data, b".go.buildinfo")
     if section is not None and data.startswith(GO_MAGIC, section[0]):
         return section[0]
     position = data.find(GO_MAGIC)
@@ -131,7 +97,7 @@ def _module_lines(text: str) -> list[tuple[str, str, str]]:
 
 def parse_go_binary(data: bytes, path: str) -> list[Package]:
     """Packages of a Go binary: modules with a version, and ``stdlib`` at the Go version."""
-    if not data.startswith(_ELF_MAGIC):  # (1)
+    if not data.startswith(ELF_MAGIC):  # (1)
         return []
     start = _find_blob(data)  # (2)
     if start is None or start + _HEADER_BYTES > len(data):

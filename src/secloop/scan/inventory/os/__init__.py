@@ -1,5 +1,5 @@
 """Operating-system inventory: the release (os-release) and the packages of dpkg,
-apk and rpm (SQLite) databases, in the OSV ecosystem of that release.
+apk and rpm (SQLite, NDB, Berkeley DB) databases, in the OSV ecosystem of that release.
 
 Analyzers see one file at a time, yet a dpkg database does not say which Debian
 release it belongs to. So the release is detected first, from the opened artifact
@@ -22,7 +22,7 @@ from secloop.scan.inventory.os.release import (
     OsReleaseAnalyzer,
     parse_os_release,
 )
-from secloop.scan.inventory.os.rpm import RpmSqliteAnalyzer
+from secloop.scan.inventory.os.rpm import RpmAnalyzer
 
 __all__ = ["SystemArtifact", "detect_operating_system", "os_analyzers", "system_analyzers"]
 
@@ -52,7 +52,7 @@ def detect_operating_system(artifact: SystemArtifact) -> OperatingSystem | None:
 
 
 def os_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
-    return (OsReleaseAnalyzer(), DpkgAnalyzer(os), ApkAnalyzer(os), RpmSqliteAnalyzer(os))
+    return (OsReleaseAnalyzer(), DpkgAnalyzer(os), ApkAnalyzer(os), RpmAnalyzer(os))
 
 
 def system_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:

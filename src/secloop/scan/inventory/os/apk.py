@@ -1,11 +1,13 @@
 """apk: ``lib/apk/db/installed``, one block per package (apk-tools' database format:
 single-letter keys, ``P`` name, ``V`` version, ``o`` origin, i.e. the source package
-Alpine's secdb advisories name)."""
+Alpine's secdb advisories name, ``L`` the licence, an SPDX-style expression)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry
@@ -16,24 +18,28 @@ __all__ = ["ApkAnalyzer", "parse_apk_installed"]
 INSTALLED = "lib/apk/db/installed"
 
 
-def _blocks(text: str) -> Iterator[dict[str, str]]:
+def _blocks(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(first line, fields) of each package block."""
     fields: dict[str, str] = {}
-    for line in text.splitlines():
+    start = 1
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             if fields:
-                yield fields
+                yield start, fields
             fields = {}
         elif len(line) > 1 and line[1] == ":":
+            if not fields:
+                start = number
             fields.setdefault(line[0], line[2:])  # F:/R: repeat; the first P/V/o is all
     if fields:
-        yield fields
+        yield start, fields
 
 
 def parse_apk_installed(
     text: str, ecosystem: str, location: PackageLocation
 ) -> tuple[Package, ...]:
     found = []
-    for fields in _blocks(text):
+    for start, fields in _blocks(text):
         name, version = fields.get("P"), fields.get("V")
         if not name or not version:
             continue
@@ -43,7 +49,8 @@ def parse_apk_installed(
                 version=version,
                 ecosystem=ecosystem,
                 source_name=fields.get("o") or name,
-                locations=(location,),
+                locations=(replace(location, line=start),),
+                license=normalize_license(fields.get("L")),
             )
         )
     return tuple(found)

@@ -4,11 +4,14 @@ Both are deb822 paragraphs (deb-control(5)); a package counts when its ``Status`
 says ``installed`` (a removed package leaves a ``deinstall ok config-files`` stanza).
 ``Source: name (version)`` names the source package that Debian and Ubuntu
 advisories are written against; without it the source is the package itself.
+Each package's line is the first line of its paragraph. dpkg records no licence (the
+copyright files under ``usr/share/doc`` are free text), so none is reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
@@ -21,24 +24,27 @@ STATUS = "var/lib/dpkg/status"
 STATUS_DIR = "var/lib/dpkg/status.d/"
 
 
-def paragraphs(text: str) -> Iterator[dict[str, str]]:
-    """deb822 paragraphs as field maps; continuation lines are folded in."""
+def paragraphs(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(first line, fields) of each deb822 paragraph; continuation lines folded in."""
     fields: dict[str, str] = {}
     last = ""
-    for line in text.splitlines():
+    start = 1
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             if fields:
-                yield fields
+                yield start, fields
             fields, last = {}, ""
         elif line[0] in " \t":
             if last:
                 fields[last] += "\n" + line.strip()
         elif ":" in line:
+            if not fields:
+                start = number
             key, _, value = line.partition(":")
             last = key.strip()
             fields[last] = value.strip()
     if fields:
-        yield fields
+        yield start, fields
 
 
 def _installed(fields: dict[str, str]) -> bool:
@@ -48,7 +54,7 @@ def _installed(fields: dict[str, str]) -> bool:
 
 def parse_dpkg_status(text: str, ecosystem: str, location: PackageLocation) -> tuple[Package, ...]:
     found = []
-    for fields in paragraphs(text):
+    for start, fields in paragraphs(text):
         name, version = fields.get("Package"), fields.get("Version")
         if not name or not version or not _installed(fields):
             continue
@@ -59,7 +65,7 @@ def parse_dpkg_status(text: str, ecosystem: str, location: PackageLocation) -> t
                 version=version,
                 ecosystem=ecosystem,
                 source_name=source,
-                locations=(location,),
+                locations=(replace(location, line=start),),
             )
         )
     return tuple(found)

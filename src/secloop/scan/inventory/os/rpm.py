@@ -1,30 +1,54 @@
-"""rpm: the SQLite database of rpm 4.16+ (``rpmdb.sqlite``), read without rpm.
+"""rpm: the three package stores of rpm, read without rpm.
 
-Each row of ``Packages`` holds one package header blob (the rpm header structure of
-the RPM file format: a count of index entries and the data length, big-endian, then
-16-byte entries ``tag, type, offset, count`` into a data store). Only string and
-int32 tags are decoded, every offset and length is bounds-checked, and a malformed
-header is skipped, not trusted. The database is opened in memory from the bytes the
-engine read (``Connection.deserialize``), never from a path in the image. NDB and
-BerkeleyDB ``Packages`` files are not read yet.
+- SQLite (``rpmdb.sqlite``, rpm 4.16+: Fedora, RHEL 9+): each row of ``Packages``
+  holds one header blob. The database is opened in memory from the bytes the engine
+  read (``Connection.deserialize``), never from a path in the image.
+- NDB (``Packages.db``, rpm 4.15+ on SUSE): :mod:`.rpmdb_ndb`.
+- Berkeley DB (``Packages``, RHEL/CentOS up to 8, Amazon Linux 2): :mod:`.rpmdb_bdb`.
+
+All three hold the same header blob: the rpm header structure of the RPM file format
+(a count of index entries and the data length, big-endian, then 16-byte entries
+``tag, type, offset, count`` into a data store). Only string and int32 tags are
+decoded, every offset and length is bounds-checked, and a malformed header is
+skipped, not trusted. Packages are listed in package-number order, as ``rpm -qa``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from enum import Enum
 
+from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
 from secloop.scan.inventory.os.release import RPM_FAMILIES, distro_ecosystem
+from secloop.scan.inventory.os.rpmdb_bdb import bdb_blobs
+from secloop.scan.inventory.os.rpmdb_ndb import ndb_blobs
 
-__all__ = ["RpmSqliteAnalyzer", "parse_rpm_header", "parse_rpmdb_sqlite"]
+__all__ = [
+    "RpmAnalyzer",
+    "RpmStore",
+    "parse_rpm_header",
+    "parse_rpmdb",
+    "parse_rpmdb_sqlite",
+]
 
-DB_PATHS = ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite")
-_NAME, _VERSION, _RELEASE, _EPOCH, _SOURCERPM = 1000, 1001, 1002, 1003, 1044
-_WANTED = frozenset({_NAME, _VERSION, _RELEASE, _EPOCH, _SOURCERPM})
+
+class RpmStore(Enum):
+    """The database formats of rpm, by the file name that holds the packages."""
+
+    SQLITE = "rpmdb.sqlite"
+    NDB = "Packages.db"
+    BERKELEY_DB = "Packages"
+
+
+_DB_DIRS = ("var/lib/rpm", "usr/lib/sysimage/rpm")
+DB_PATHS = {f"{d}/{store.value}": store for d in _DB_DIRS for store in RpmStore}
+_NAME, _VERSION, _RELEASE, _EPOCH, _LICENSE, _SOURCERPM = 1000, 1001, 1002, 1003, 1014, 1044
+_WANTED = frozenset({_NAME, _VERSION, _RELEASE, _EPOCH, _LICENSE, _SOURCERPM})
 _INT32, _STRING = 4, 6
 _MAX_ENTRIES = 65536
 
@@ -71,47 +95,71 @@ def _source_name(source_rpm: object) -> str | None:
     return parts[0] if len(parts) == 3 else None
 
 
-def _rows(data: bytes, path: str) -> list[bytes]:
+def _license(declared: object) -> str | None:
+    """The ``LICENSE`` tag: SPDX expressions in Fedora and RHEL 10, older Fedora
+    short names (``ASL 2.0``, ``GPLv2+``) elsewhere, kept as written when not SPDX."""
+    return normalize_license(declared) if isinstance(declared, str) else None
+
+
+def _rows(data: bytes, path: str) -> list[tuple[int, bytes]]:
     image = bytearray(data)
     if image[18:20] == b"\x02\x02":
         image[18:20] = b"\x01\x01"  # WAL mode cannot be deserialized; read it as rollback
     connection = sqlite3.connect(":memory:")
     try:
         connection.deserialize(bytes(image))
-        return [bytes(r[0]) for r in connection.execute("SELECT blob FROM Packages")]
+        rows = connection.execute("SELECT hnum, blob FROM Packages")
+        return [(int(r[0]), bytes(r[1])) for r in rows]
     except sqlite3.Error as err:
         raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
     finally:
         connection.close()
 
 
+def _blobs(store: RpmStore, data: bytes, path: str) -> Iterable[tuple[int, bytes]]:
+    if store is RpmStore.SQLITE:
+        return _rows(data, path)
+    if store is RpmStore.NDB:
+        return ndb_blobs(data, path)
+    return bdb_blobs(data, path)
+
+
+def _package(blob: bytes, ecosystem: str, location: PackageLocation) -> Package | None:
+    tags = parse_rpm_header(blob)
+    name, version, release = tags.get(_NAME), tags.get(_VERSION), tags.get(_RELEASE)
+    if not isinstance(name, str) or not isinstance(version, str) or name == "gpg-pubkey":
+        return None
+    full = f"{version}-{release}" if isinstance(release, str) else version
+    epoch = tags.get(_EPOCH)
+    if isinstance(epoch, int) and epoch > 0:
+        full = f"{epoch}:{full}"
+    return Package.create(
+        name=name,
+        version=full,
+        ecosystem=ecosystem,
+        source_name=_source_name(tags.get(_SOURCERPM)) or name,
+        locations=(location,),
+        license=_license(tags.get(_LICENSE)),
+    )
+
+
+def parse_rpmdb(
+    store: RpmStore, data: bytes, ecosystem: str, location: PackageLocation
+) -> tuple[Package, ...]:
+    """The packages of an rpm database in any of its formats, by package number."""
+    numbered = sorted(_blobs(store, data, location.path), key=lambda item: item[0])
+    found = (_package(blob, ecosystem, location) for _, blob in numbered)
+    return tuple(p for p in found if p is not None)
+
+
 def parse_rpmdb_sqlite(
     data: bytes, ecosystem: str, location: PackageLocation
 ) -> tuple[Package, ...]:
-    found = []
-    for blob in _rows(data, location.path):
-        tags = parse_rpm_header(blob)
-        name, version, release = tags.get(_NAME), tags.get(_VERSION), tags.get(_RELEASE)
-        if not isinstance(name, str) or not isinstance(version, str) or name == "gpg-pubkey":
-            continue
-        full = f"{version}-{release}" if isinstance(release, str) else version
-        epoch = tags.get(_EPOCH)
-        if isinstance(epoch, int) and epoch > 0:
-            full = f"{epoch}:{full}"
-        found.append(
-            Package.create(
-                name=name,
-                version=full,
-                ecosystem=ecosystem,
-                source_name=_source_name(tags.get(_SOURCERPM)) or name,
-                locations=(location,),
-            )
-        )
-    return tuple(found)
+    return parse_rpmdb(RpmStore.SQLITE, data, ecosystem, location)
 
 
-class RpmSqliteAnalyzer(Analyzer):
-    name = "rpm-sqlite"
+class RpmAnalyzer(Analyzer):
+    name = "rpm"
     text_only = False
 
     def __init__(self, os: OperatingSystem | None = None) -> None:
@@ -124,4 +172,5 @@ class RpmSqliteAnalyzer(Analyzer):
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         entry = content.entry
         location = PackageLocation(path=entry.path, layer=entry.layer)
-        return AnalyzerOutput(packages=parse_rpmdb_sqlite(content.data, self.ecosystem, location))
+        store = DB_PATHS[entry.path]
+        return AnalyzerOutput(packages=parse_rpmdb(store, content.data, self.ecosystem, location))

@@ -14,7 +14,7 @@ from secloop.scan.misconfig.dockerfile.base import (
 )
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, Instruction, Stage
 
-__all__ = ["IMAGE_CHECKS"]
+__all__ = ["IMAGE_CHECKS", "external_base"]
 
 _BEST = "https://docs.docker.com/build/building/best-practices/"
 _USER_DOC = "https://docs.docker.com/reference/dockerfile/#user"
@@ -41,6 +41,12 @@ def _base_image(dockerfile: Dockerfile, stage: Stage) -> tuple[str, str, str | N
     slash, colon = rest.rfind("/"), rest.rfind(":")
     tag = rest[colon + 1 :] if colon > slash else None
     return image, rest, "@digest" if digest else tag
+
+
+def external_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
+    """The base image a stage pulls from a registry; None for scratch, stages and ``$VAR``."""
+    base = _base_image(dockerfile, stage)
+    return base[0] if base is not None else None
 
 
 class LastUserRoot(DockerfileCheck):

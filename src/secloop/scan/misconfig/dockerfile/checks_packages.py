@@ -272,6 +272,8 @@ class _CacheCleanCheck(RunCheck):
         cleaned: dict[str, int] = {}  # manager (or "rm") -> last cleanup, by command index
         for index, command in enumerate(cmds):
             name, args = program(command)
+            if name != "rm" and name not in self.managers:
+                continue  # most commands: skip building the word list
             words = [a for a in args if not a.startswith("-")]
             if name in self.managers and words and words[0] in self.installs:
                 installed.setdefault(name, index)

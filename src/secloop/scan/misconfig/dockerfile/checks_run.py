@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
 
@@ -16,7 +17,7 @@ from secloop.scan.misconfig.dockerfile.base import (
     run_commands,
     stage_of,
 )
-from secloop.scan.misconfig.dockerfile.parser import Dockerfile, Instruction
+from secloop.scan.misconfig.dockerfile.parser import Dockerfile, Instruction, Stage
 from secloop.scan.misconfig.dockerfile.shell import Command, program
 
 __all__ = ["RUN_CHECKS"]
@@ -155,6 +156,25 @@ class AptNoInstallRecommends(RunCheck):
                 return
 
 
+def _docker_clean_removed(
+    dockerfile: Dockerfile, instruction: Instruction, stage: Stage | None
+) -> bool:
+    """Whether this RUN, or an earlier one the image builds on, removes apt's docker-clean.
+
+    Debian images delete downloaded archives through /etc/apt/apt.conf.d/docker-clean;
+    once a RUN removes it (to keep a cache mount warm), the archives of every later
+    install stay in the layer unless /var/cache/apt is a cache mount too.
+    """
+    stages = {s.index for s in ancestry(dockerfile, stage)} | {instruction.stage}
+    return any(
+        "docker-clean" in earlier.text
+        for earlier in dockerfile.instructions
+        if earlier.keyword == "RUN"
+        and earlier.stage in stages
+        and earlier.start_line <= instruction.start_line
+    )
+
+
 class AptListsNotCleaned(RunCheck):
     rule = docker_rule(
         id="SL-DF-017",
@@ -175,7 +195,9 @@ class AptListsNotCleaned(RunCheck):
             return  # a stage the final image does not build on never ships its layers
         targets = mount_targets(instruction)
         lists_cached = any(t.startswith("/var/lib/apt") for t in targets)
-        archives_cleaned = "/var/cache/apt" in targets or "docker-clean" not in instruction.text
+        archives_cleaned = "/var/cache/apt" in targets or not _docker_clean_removed(
+            dockerfile, instruction, stage
+        )
         if lists_cached and archives_cleaned:
             return  # apt lists are a build cache; archives are cleaned by docker-clean
         installs = any(
@@ -336,6 +358,87 @@ class CdInRun(RunCheck):
                 return
 
 
+_SENSITIVE_FILE = re.compile(
+    r"(secret|passw|token|credential|private|id_rsa|id_ed25519|\.pem$|\.key$|\.p12$"
+    r"|\.pfx$|\.env$|\.netrc$|\.npmrc$|\.pypirc$|kubeconfig)",
+    re.IGNORECASE,
+)
+
+
+def _copied_paths(instruction: Instruction, workdir: str) -> list[str]:
+    """Absolute paths a COPY/ADD from the build context writes (``--from`` copies are not)."""
+    words = instruction.exec_form or tuple(instruction.arguments.split())
+    if instruction.flags.get("from") or len(words) < 2:
+        return []
+    *sources, destination = words
+    if not destination.startswith("/"):
+        destination = posixpath.join(workdir, destination)
+    if destination.endswith("/") or len(sources) > 1:
+        return [posixpath.join(destination, posixpath.basename(s.rstrip("/"))) for s in sources]
+    return [posixpath.normpath(destination)]
+
+
+def _removed_paths(cmds: Iterable[Command], workdir: str) -> list[str]:
+    removed: list[str] = []
+    for command in cmds:
+        name, args = program(command)
+        if name == "rm":
+            removed += [
+                posixpath.normpath(a if a.startswith("/") else posixpath.join(workdir, a))
+                for a in args
+                if not a.startswith("-") and "*" not in a and "$" not in a
+            ]
+    return removed
+
+
+class DeletedInLaterLayer(DockerfileCheck):
+    rule = docker_rule(
+        id="SL-DF-042",
+        title="File copied in, then deleted in a later layer",
+        severity=Severity.LOW,
+        description=(
+            "Each instruction is a layer, and a later `rm` only hides a file: the layer COPY "
+            "or ADD created still holds it, and `docker save` or `docker history` gives it "
+            "back. A secret (a key, a token, a .env file) deleted this way is published with "
+            "the image (HIGH); anything else only bloats it."
+        ),
+        remediation=(
+            "Use the file where it is needed without a layer: `RUN --mount=type=secret` for "
+            "secrets, `RUN --mount=type=bind` or a build stage for build inputs."
+        ),
+        references=("https://docs.docker.com/build/building/secrets/",),
+        frameworks={"mitre-attack-containers": ("T1552",)},
+    )
+
+    def evaluate(self, dockerfile: Dockerfile) -> Iterator[DockerHit]:
+        for stage in dockerfile.stages:
+            yield from self._stage(stage)
+
+    def _stage(self, stage: Stage) -> Iterator[DockerHit]:
+        copied: dict[str, Instruction] = {}
+        workdir = "/"
+        for instruction in stage.instructions:
+            if instruction.keyword == "WORKDIR" and instruction.arguments:
+                workdir = posixpath.join(workdir, instruction.arguments.strip("\"' "))
+            elif instruction.keyword in {"COPY", "ADD"}:
+                copied.update(dict.fromkeys(_copied_paths(instruction, workdir), instruction))
+            elif instruction.keyword == "RUN":
+                for path in _removed_paths(instruction.commands, workdir):
+                    if path in copied:
+                        yield self._hit(path, copied.pop(path), instruction)
+
+    @staticmethod
+    def _hit(path: str, source: Instruction, removal: Instruction) -> DockerHit:
+        sensitive = _SENSITIVE_FILE.search(posixpath.basename(path)) is not None
+        return DockerHit(
+            instruction=removal,
+            message=f"{path} from the {source.keyword} at line {source.start_line} is deleted "
+            "here, but stays in that layer",
+            evidence=path,
+            severity=Severity.HIGH if sensitive else Severity.LOW,
+        )
+
+
 RUN_CHECKS: tuple[DockerfileCheck, ...] = (
     AddLocalFiles(),
     AddRemoteUrl(),
@@ -348,4 +451,5 @@ RUN_CHECKS: tuple[DockerfileCheck, ...] = (
     AptUpgrade(),
     ApkNoCache(),
     CdInRun(),
+    DeletedInLaterLayer(),
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable, Iterator
 
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import Hit, KubernetesCheck, ResourceCheck, k8s_rule
-from secloop.scan.misconfig.kubernetes.checks_workload import looks_like_secret
+from secloop.scan.misconfig.kubernetes.checks_workload import is_placeholder, looks_like_secret
 from secloop.scan.misconfig.kubernetes.model import Resource, Workload, as_list, as_map
 
 __all__ = ["CLUSTER_CHECKS", "CLUSTER_SCOPED_KINDS"]
@@ -26,8 +28,21 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "CertificateSigningRequest", "ComponentStatus",
     }
 )  # fmt: skip
-#: Objects Kubernetes itself keeps in ``default``: not a user's choice.
-_BUILTIN_DEFAULTS = frozenset({("Service", "kubernetes"), ("ServiceAccount", "default")})
+#: Objects the API server itself keeps in ``default`` (a dump of a live cluster has them).
+_BUILTIN_DEFAULTS = frozenset(
+    {
+        ("Service", "kubernetes"),
+        ("Endpoints", "kubernetes"),
+        ("EndpointSlice", "kubernetes"),
+        ("ServiceAccount", "default"),
+    }
+)
+
+
+def is_cluster_scoped(kind: str) -> bool:
+    """Built-in cluster-scoped kinds, and custom ones named ``Cluster*`` by convention
+    (Kyverno ``ClusterPolicy``, External Secrets ``ClusterSecretStore``, ...)."""
+    return kind in CLUSTER_SCOPED_KINDS or (kind.startswith("Cluster") and kind != "Cluster")
 
 
 class DefaultNamespace(KubernetesCheck):
@@ -47,7 +62,7 @@ class DefaultNamespace(KubernetesCheck):
     )
 
     def evaluate(self, resource: Resource, workload: Workload | None) -> Iterable[Hit]:
-        if resource.kind in CLUSTER_SCOPED_KINDS or (resource.kind, resource.name) in (
+        if is_cluster_scoped(resource.kind) or (resource.kind, resource.name) in (
             _BUILTIN_DEFAULTS
         ):
             return ()
@@ -107,7 +122,7 @@ class ExposedService(ResourceCheck):
 
     def check(self, resource: Resource) -> Iterator[Hit]:
         service_type = as_map(resource.obj.get("spec")).get("type")
-        if service_type in {"NodePort", "LoadBalancer"}:
+        if service_type in ("NodePort", "LoadBalancer"):  # a tuple: the value may be a dict
             yield Hit(
                 path=(*resource.prefix, "spec", "type"),
                 message=f"Service {resource.name!r} is of type {service_type}",
@@ -163,10 +178,61 @@ class SecretInConfigMap(ResourceCheck):
                 )
 
 
+#: Secret types whose data the cluster fills in, not the author.
+_GENERATED_SECRET_TYPES = frozenset({"kubernetes.io/service-account-token"})
+
+
+def _secret_value(value: object, *, encoded: bool) -> str | None:
+    """The value as text (``data`` is base64), None when it cannot be read as one."""
+    if not isinstance(value, str):
+        return None
+    if not encoded:
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return value  # not base64: the API server rejects it, but the text is still there
+
+
+class SecretManifestData(ResourceCheck):
+    kinds = frozenset({"Secret"})
+    rule = k8s_rule(
+        id="SL-K8S-065",
+        title="Secret manifest carries its values",
+        severity=Severity.HIGH,
+        description=(
+            "A Secret written out with `data` or `stringData` puts the credential in the "
+            "repository and in every copy of it; base64 is an encoding, not encryption. "
+            "Empty values and placeholders (`${VAR}`, `<value>`, `changeme`) are not reported."
+        ),
+        remediation=(
+            "Keep the values out of the repository: create the Secret at deploy time, or use "
+            "an encrypted form (Sealed Secrets, SOPS) or an external secret store."
+        ),
+        references=("https://kubernetes.io/docs/concepts/security/secrets-good-practices/",),
+        frameworks={"mitre-attack-containers": ("T1552",)},
+    )
+
+    def check(self, resource: Resource) -> Iterator[Hit]:
+        if resource.obj.get("type") in _GENERATED_SECRET_TYPES:
+            return
+        for section, encoded in (("data", True), ("stringData", False)):
+            for key, value in as_map(resource.obj.get(section)).items():
+                text = _secret_value(value, encoded=encoded)
+                if text is None or len(text.strip()) < 4 or is_placeholder(text):
+                    continue
+                yield Hit(
+                    path=(*resource.prefix, section, key),
+                    message=f"Secret {resource.name!r} holds the value of {key} in the manifest",
+                    evidence=f"{key}=<redacted>",
+                )
+
+
 CLUSTER_CHECKS = (
     DefaultNamespace(),
     DefaultServiceAccountToken(),
     ExposedService(),
     IngressWithoutTls(),
     SecretInConfigMap(),
+    SecretManifestData(),
 )

@@ -24,7 +24,8 @@ _ESCAPE = {"mitre-attack-containers": ("T1611",)}
 _SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
 _SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
 _APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-_SAFE_SECCOMP_TYPES = frozenset({"RuntimeDefault", "Localhost"})
+#: A tuple, not a set: the tested value comes from the manifest and may be a dict.
+_SAFE_SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
 _SELINUX_TYPES = frozenset(
     {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 )

@@ -59,7 +59,7 @@ class PssLabelMissing(ResourceCheck):
             return
         labels = as_map(as_map(resource.obj.get("metadata")).get("labels"))
         level = labels.get(_ENFORCE)
-        if level not in {"baseline", "restricted"}:
+        if level not in ("baseline", "restricted"):  # a tuple: the label may be a dict
             yield Hit(
                 path=(*resource.prefix, "metadata", "labels", _ENFORCE),
                 message=f"namespace {resource.name!r} enforces no Pod Security Standard",
@@ -120,13 +120,15 @@ class MixedPssLevels(StreamCheck):
     def check_all(
         self, resources: Sequence[tuple[Resource, Workload | None]]
     ) -> Iterable[tuple[Resource, Hit]]:
-        by_namespace: dict[str, list[tuple[Resource, PssLevel]]] = defaultdict(list)
+        by_namespace: dict[str, list[tuple[Resource, Workload]]] = defaultdict(list)
         for resource, workload in resources:
             if workload is not None and not workload.synthetic:
-                namespace = resource.namespace or "default"
-                by_namespace[namespace].append((resource, highest_level(workload)))
-        for namespace, members in by_namespace.items():
-            if {level for _, level in members} == {PssLevel.PRIVILEGED} or len(members) < 2:
+                by_namespace[resource.namespace or "default"].append((resource, workload))
+        for namespace, workloads in by_namespace.items():
+            if len(workloads) < 2:
+                continue  # alone in its namespace: skip the costly PSS evaluation
+            members = [(resource, highest_level(workload)) for resource, workload in workloads]
+            if {level for _, level in members} == {PssLevel.PRIVILEGED}:
                 continue
             for resource, level in members:
                 if level is PssLevel.PRIVILEGED:

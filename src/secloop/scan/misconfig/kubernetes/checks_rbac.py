@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.documents import FieldPath
-from secloop.scan.misconfig.kubernetes.base import Hit, ResourceCheck, k8s_rule
-from secloop.scan.misconfig.kubernetes.model import Resource, as_list, as_map
+from secloop.scan.misconfig.kubernetes.base import Hit, ResourceCheck, StreamCheck, k8s_rule
+from secloop.scan.misconfig.kubernetes.model import Resource, Workload, as_list, as_map
 
 __all__ = ["RBAC_CHECKS", "grants"]
 
@@ -288,22 +288,66 @@ def _subjects(resource: Resource) -> Iterator[tuple[int, Mapping[str, Any]]]:
         yield index, as_map(subject)
 
 
-class ClusterAdminBinding(ResourceCheck):
-    kinds = _BINDINGS
+def _is_admin_equivalent(role: Resource) -> bool:
+    """A rule granting every verb on every resource (of some API group): cluster-admin's shape."""
+    return any("*" in rule.verbs and "*" in rule.resources for rule in _rules(role))
+
+
+def _bound_role(
+    binding: Resource, roles: Mapping[tuple[str, str | None, str], Resource]
+) -> Resource | None:
+    """The Role or ClusterRole of the same file that ``binding``'s roleRef names."""
+    ref = as_map(binding.obj.get("roleRef"))
+    kind = str(ref.get("kind", "ClusterRole"))
+    namespace = binding.namespace if kind == "Role" else None  # a Role is its binding's
+    return roles.get((kind, namespace, str(ref.get("name"))))
+
+
+class ClusterAdminBinding(StreamCheck):
+    """cluster-admin by name on each binding; by its rules when the role is in the same file."""
+
+    kinds: ClassVar[frozenset[str]] = _BINDINGS
     rule = _rbac_rule(
         47, "Binding to cluster-admin", Severity.HIGH,
-        "cluster-admin is unrestricted superuser access to every resource of the cluster.",
+        "cluster-admin is unrestricted superuser access to every resource of the cluster. "
+        "A role of the same file that grants every verb on every resource (`*` on `*`) is "
+        "cluster-admin under another name, and binding it is reported too.",
         {"kubescape": "C-0035", "trivy": "KSV111"}, cis=("5.1.1",),
     )  # fmt: skip
 
-    def check(self, resource: Resource) -> Iterator[Hit]:
+    def evaluate(self, resource: Resource, workload: Workload | None) -> Iterator[Hit]:
         ref = as_map(resource.obj.get("roleRef"))
-        if ref.get("name") == "cluster-admin" and ref.get("kind", "ClusterRole") == "ClusterRole":
+        if (
+            resource.kind in self.kinds
+            and ref.get("name") == "cluster-admin"
+            and ref.get("kind", "ClusterRole") == "ClusterRole"
+        ):
             yield Hit(
                 path=(*resource.prefix, "roleRef", "name"),
                 message=f"{resource.kind} {resource.name!r} grants cluster-admin",
                 evidence="roleRef.name: cluster-admin",
             )
+
+    def check_all(
+        self, resources: Sequence[tuple[Resource, Workload | None]]
+    ) -> Iterator[tuple[Resource, Hit]]:
+        roles = {
+            (r.kind, r.namespace if r.kind == "Role" else None, r.name): r
+            for r, _ in resources
+            if r.kind in _ROLES and _is_admin_equivalent(r)
+        }
+        if not roles:
+            return
+        for resource, _ in resources:
+            role = _bound_role(resource, roles) if resource.kind in self.kinds else None
+            if role is not None and role.name != "cluster-admin":
+                hit = Hit(
+                    path=(*resource.prefix, "roleRef", "name"),
+                    message=f"{resource.kind} {resource.name!r} grants {role.kind} "
+                    f"{role.name!r}, which allows every verb on every resource",
+                    evidence=f"roleRef.name: {role.name}",
+                )
+                yield resource, hit
 
 
 class DefaultServiceAccountBinding(ResourceCheck):
@@ -335,7 +379,8 @@ class AnonymousBinding(ResourceCheck):
 
     def check(self, resource: Resource) -> Iterator[Hit]:
         for index, subject in _subjects(resource):
-            if subject.get("name") in {"system:anonymous", "system:unauthenticated"}:
+            name = subject.get("name")  # a dict in an unrendered ``{{ .Values.x }}``
+            if isinstance(name, str) and name in {"system:anonymous", "system:unauthenticated"}:
                 yield Hit(
                     path=(*resource.prefix, "subjects", index, "name"),
                     message=f"{resource.kind} {resource.name!r} binds {subject.get('name')}",

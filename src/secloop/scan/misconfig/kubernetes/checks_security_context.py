@@ -254,7 +254,10 @@ class RunAsNonRoot(ContainerCheck):
         severity=Severity.MEDIUM,
         description=(
             "Without `runAsNonRoot: true` the kubelet lets the image's user, often root, run "
-            "the process; root in a container is one kernel bug away from root on the node."
+            "the process; root in a container is one kernel bug away from root on the node. "
+            "When `runAsNonRoot` is not set, an effective non-zero `runAsUser` keeps the "
+            "process off root and passes (PSS restricted still wants `runAsNonRoot: true`: "
+            "see the `pss` scanner); an explicit `runAsNonRoot: false` always fires."
         ),
         remediation="Set `securityContext.runAsNonRoot: true` (pod or container level).",
         references=(_SC_DOC, _PSS_DOC),
@@ -269,7 +272,10 @@ class RunAsNonRoot(ContainerCheck):
 
     def check_container(self, workload: Workload, container: Container) -> Iterable[Hit]:
         found = resolve(workload, container, "runAsNonRoot")
-        if found.value is not True:
+        user = resolve(workload, container, "runAsUser").value
+        runs_as_user = isinstance(user, int) and not isinstance(user, bool) and user > 0
+        # An explicit ``runAsNonRoot: false`` is an opt-out and fires whatever the UID.
+        if found.value is not True and not (runs_as_user and not found.present):
             yield Hit(
                 path=found.path,
                 message=f"container {container.name!r} does not set runAsNonRoot: true",

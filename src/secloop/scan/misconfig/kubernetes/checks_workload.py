@@ -17,7 +17,15 @@ from secloop.scan.misconfig.kubernetes.base import (
 )
 from secloop.scan.misconfig.kubernetes.model import Container, Workload, as_list, as_map
 
-__all__ = ["WORKLOAD_CHECKS", "ImageRef", "is_sensitive_name", "looks_like_secret", "parse_image"]
+__all__ = [
+    "WORKLOAD_CHECKS",
+    "ImageRef",
+    "is_placeholder",
+    "is_sensitive_name",
+    "is_valid_digest",
+    "looks_like_secret",
+    "parse_image",
+]
 
 _RESOURCES_DOC = "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/"
 _PROBES_DOC = (
@@ -37,11 +45,18 @@ _SENSITIVE_NAME = re.compile(
 _NOT_A_VALUE_SUFFIX = re.compile(r"(_FILE|_PATH|_DIR|_NAME|_REF|_LENGTH|_TTL|_EXPIRY)$", re.I)
 _SECRET_VALUE = re.compile(
     r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|gh[pousr]_[A-Za-z0-9]{36}"
-    r"|xox[abposr]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20})"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20}"
+    # An Authorization header value written out: the token is the credential.
+    r"|\b[Bb](?i:earer) [A-Za-z0-9._~+/-]{8,}=*$)"
 )
 _PLACEHOLDER = re.compile(
     r"^(\$\(.+\)|\$\{.+\}|<.+>|changeme|xxx+|\*+|true|false|none|null)$", re.I
 )
+
+
+def is_placeholder(text: str) -> bool:
+    """``${VAR}``, ``<value>``, ``changeme``, ``xxxx``: a slot for a value, not a value."""
+    return _PLACEHOLDER.match(text.strip()) is not None
 
 
 def is_sensitive_name(name: str) -> bool:
@@ -58,7 +73,28 @@ def looks_like_secret(name: str, value: object) -> bool:
         return True
     if not is_sensitive_name(name) or _PLACEHOLDER.match(text) or text.startswith("/"):
         return False
-    return len(text) >= 4
+    return len(text) >= 4 and not _names_itself(name, text)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _names_itself(name: str, text: str) -> bool:
+    """``GOOGLE_API_KEY: GOOGLE_API_KEY_VAL`` or ``YOUR_API_KEY``: a slot a deploy step fills.
+
+    A value that is a bare identifier spelling out the variable's own name is a marker
+    for ``sed``/envsubst, not a credential (microservices-demo ships such manifests).
+    """
+    if _IDENTIFIER.fullmatch(text) is None:
+        return False
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    prefix, found, suffix = re.sub(r"[^a-z0-9]", "", text.lower()).partition(key)
+    return len(key) >= 4 and bool(found) and prefix in _SLOT_PREFIXES and suffix in _SLOT_SUFFIXES
+
+
+#: Words around the variable's own name in a fill-me-in value (``password123`` is no slot).
+_SLOT_PREFIXES = frozenset({"", "your", "my", "enter", "insert", "the"})
+_SLOT_SUFFIXES = frozenset({"", "val", "value", "here", "goeshere", "placeholder"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +102,29 @@ class ImageRef:
     name: str
     tag: str | None
     digest: str | None
+
+
+#: OCI image-spec digests: registered algorithms have a fixed lowercase-hex length;
+#: others follow the generic ``algorithm:encoded`` grammar (image-spec descriptor.md).
+_REGISTERED_DIGESTS = {"sha256": 64, "sha512": 128, "blake3": 64}
+_DIGEST = re.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
+_HEX = re.compile(r"[a-f0-9]+")
+
+
+def is_valid_digest(digest: str) -> bool:
+    """Whether ``digest`` is one a registry can resolve (``sha256:<64 hex>``, ...).
+
+    A malformed digest (too short, upper-case hex) does not pin anything: the pull fails,
+    or a tool that falls back to the tag pulls whatever the tag points at.
+    """
+    match = _DIGEST.fullmatch(digest)
+    if match is None:
+        return False
+    algorithm, encoded = match.groups()
+    length = _REGISTERED_DIGESTS.get(algorithm)
+    if length is None:
+        return True
+    return len(encoded) == length and _HEX.fullmatch(encoded) is not None
 
 
 def parse_image(reference: str) -> ImageRef:
@@ -246,12 +305,16 @@ class ImageNoDigest(ContainerCheck):
 
     def check_container(self, workload: Workload, container: Container) -> Iterable[Hit]:
         image = _image(container)
-        if image is not None and parse_image(image).digest is None:
-            yield Hit(
-                path=(*container.path, "image"),
-                message=f"container {container.name!r} image {image} has no digest",
-                evidence=image,
-            )
+        if image is None:
+            return
+        digest = parse_image(image).digest
+        if digest is None:
+            message = f"container {container.name!r} image {image} has no digest"
+        elif not is_valid_digest(digest):
+            message = f"container {container.name!r} image {image} has a malformed digest"
+        else:
+            return
+        yield Hit(path=(*container.path, "image"), message=message, evidence=image)
 
 
 class PullPolicy(ContainerCheck):

@@ -91,7 +91,7 @@ class Resource:
             if isinstance(key, int):
                 if not isinstance(value, list) or key >= len(value):
                     return None
-            elif not isinstance(value, Mapping):
+            elif not isinstance(value, dict):
                 return None
             value = value[key] if isinstance(key, int) else value.get(key)
         return value
@@ -183,7 +183,7 @@ def _containers(spec: Mapping[str, Any], spec_path: FieldPath) -> tuple[Containe
     found: list[Container] = []
     for list_name in CONTAINER_LISTS:
         for index, item in enumerate(as_list(spec.get(list_name))):
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 path = (*spec_path, list_name, index)
                 found.append(Container(spec=item, list_name=list_name, index=index, path=path))
     return tuple(found)
@@ -252,10 +252,10 @@ def render_path(root: Any, path: FieldPath) -> str:
     for key in path:
         if isinstance(key, int):
             item = value[key] if isinstance(value, list) and key < len(value) else None
-            name = item.get("name") if isinstance(item, Mapping) else None
+            name = item.get("name") if isinstance(item, dict) else None
             out.append(f"[{name}]" if isinstance(name, str) and name else f"[{key}]")
             value = item
         else:
             out.append(f".{key}" if out else str(key))
-            value = value.get(key) if isinstance(value, Mapping) else None
+            value = value.get(key) if isinstance(value, dict) else None
     return "".join(out)

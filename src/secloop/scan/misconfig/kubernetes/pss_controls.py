@@ -14,7 +14,8 @@ pod-level one; "unset" is judged as the API server would default it, never guess
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,11 +142,17 @@ def privileged(ctx: PssContext) -> Iterator[Forbidden]:
             yield Forbidden((*c.path, "privileged"), f"{c.label} is privileged")
 
 
+def _allowed(value: object, allowed: AbstractSet[object]) -> bool:
+    """Set membership that survives any manifest value: a dict or list is never allowed
+    (an unrendered ``{{ .Values.x }}`` parses as a mapping)."""
+    return isinstance(value, Hashable) and value in allowed
+
+
 def capabilities_baseline(ctx: PssContext) -> Iterator[Forbidden]:
     for c in ctx.containers():
         added = as_list(as_map(c.values.get("capabilities")).get("add"))
         for index, name in enumerate(added):
-            if name not in BASELINE_CAPABILITIES:
+            if not _allowed(name, BASELINE_CAPABILITIES):
                 path = (*c.path, "capabilities", "add", index)
                 yield Forbidden(path, f"{c.label} adds non-default capabilities {name}")
 
@@ -174,7 +181,7 @@ def app_armor_profile(ctx: PssContext) -> Iterator[Forbidden]:
             yield Forbidden(path, f"forbidden AppArmor profile {text}")
     for c in ctx.contexts():
         kind = as_map(c.values.get("appArmorProfile")).get("type")
-        if kind is not None and kind not in _SAFE_PROFILE_TYPES:
+        if kind is not None and not _allowed(kind, _SAFE_PROFILE_TYPES):
             path = (*c.path, "appArmorProfile", "type")
             yield Forbidden(path, f"{c.label} has forbidden AppArmor profile {kind}")
 
@@ -184,7 +191,7 @@ def se_linux_options(ctx: PssContext) -> Iterator[Forbidden]:
     for c in ctx.contexts():
         options = as_map(c.values.get("seLinuxOptions"))
         kind = options.get("type")
-        if kind is not None and kind not in allowed:
+        if kind is not None and not _allowed(kind, allowed):
             path = (*c.path, "seLinuxOptions", "type")
             yield Forbidden(path, f"{c.label} sets forbidden seLinuxOptions type {kind}")
         for field in ("user", "role"):
@@ -238,7 +245,7 @@ def sysctls(ctx: PssContext) -> Iterator[Forbidden]:
     pod = ctx.pod()
     for index, item in enumerate(as_list(pod.values.get("sysctls"))):
         name = as_map(item).get("name")
-        if name not in allowed:
+        if not _allowed(name, allowed):
             yield Forbidden((*pod.path, "sysctls", index, "name"), f"forbidden sysctl {name}")
 
 
@@ -324,12 +331,12 @@ def seccomp_profile_restricted(ctx: PssContext) -> Iterator[Forbidden]:
         return
     pod = ctx.pod()
     pod_type = as_map(pod.values.get("seccompProfile")).get("type")
-    if pod_type is not None and pod_type not in _SAFE_PROFILE_TYPES:
+    if pod_type is not None and not _allowed(pod_type, _SAFE_PROFILE_TYPES):
         yield Forbidden((*pod.path, "seccompProfile", "type"), f"pod seccompProfile {pod_type}")
     for c in ctx.containers():
         own = as_map(c.values.get("seccompProfile")).get("type")
         effective = own if own is not None else pod_type
-        if effective not in _SAFE_PROFILE_TYPES:
+        if not _allowed(effective, _SAFE_PROFILE_TYPES):
             path = (*c.path, "seccompProfile", "type")
             yield Forbidden(
                 path, f"{c.label} must set seccompProfile to RuntimeDefault or Localhost"

@@ -78,8 +78,32 @@ _TRIVIAL_VALUES = frozenset(
     }
 )
 
-_CALL_OR_CODE = re.compile(r"[()\[\]{}]|^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: A call, an index or a literal collection (``getenv(``, ``cfg[``, ``{``) or an
+#: attribute path (``settings.api_key``): code that computes a value, not a value.
+_CALL_OR_CODE = re.compile(
+    r"^(?:[\w.$:]*[(\[]|[{])|^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$"
+)
 _IDENTIFIER = re.compile(r"^[A-Za-z_\-]+$")
+_OPENERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _balanced_brackets(value: str) -> bool:
+    """True when ``value`` has brackets and they nest properly, as code and templates do.
+
+    Random key material that happens to contain brackets almost never balances them
+    (``m{{h}o)p${e]nob(ody``), so an unbalanced value is kept as a candidate secret.
+    """
+    stack: list[str] = []
+    seen = False
+    for char in value:
+        if char in "([{":
+            stack.append(char)
+            seen = True
+        elif char in _OPENERS:
+            if not stack or stack.pop() != _OPENERS[char]:
+                return False
+            seen = True
+    return seen and not stack
 
 
 def _basic_credentials(value: str) -> bool:
@@ -109,11 +133,50 @@ def generic_value_ok(value: str) -> bool:
     lowered = value.lower()
     if lowered in _TRIVIAL_VALUES or looks_like_reference(value):
         return False
-    if _CALL_OR_CODE.search(value) or _IDENTIFIER.match(value):
+    if _CALL_OR_CODE.search(value) or _IDENTIFIER.match(value) or _balanced_brackets(value):
         return False
     if "://" in value or value.startswith(("/", "./", "~/")):
         return False  # a URL or a path names where a secret is, it is not one
+    if not any(char.isalnum() for char in value):
+        return False  # punctuation only: a separator line or ASCII art, not key material
     return has_character_classes(value, minimum=2) or not value.isalnum()
+
+
+#: Languages in which every literal is quoted: an unquoted right-hand side is an
+#: expression (``password = get_password``), never the password itself.
+_QUOTED_LITERAL_SUFFIXES = frozenset(
+    {
+        ".py", ".pyi", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".java", ".kt", ".kts",
+        ".scala", ".groovy", ".swift", ".tf", ".cls", ".rb", ".php", ".dart", ".rs",
+    }
+)  # fmt: skip
+#: C-family languages: a string is double-quoted (``@"..."`` in Objective-C and C#);
+#: single quotes hold one character.
+_C_FAMILY_SUFFIXES = frozenset({".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".cs", ".m", ".mm"})
+
+
+def _suffix(path: str | None) -> str:
+    if path is None:
+        return ""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def quoting_ok(match: re.Match[str], path: str | None) -> bool:
+    """A value's quoting must make it a literal in the file's language.
+
+    Configuration files, Go and text without a known type take unquoted values
+    (``password: hunter2``); in languages whose literals are always quoted an
+    unquoted value is code; in C-family files only double quotes make a string.
+    """
+    suffix = _suffix(path)
+    quote = match.groupdict().get("quote")
+    if suffix in _QUOTED_LITERAL_SUFFIXES:
+        return quote is not None
+    if suffix in _C_FAMILY_SUFFIXES:
+        return quote == '"'
+    return True
 
 
 #: The two fragments below are spliced into ``_ASSIGN``, which is ``str.format``-ed: their
@@ -121,6 +184,15 @@ def generic_value_ok(value: str) -> bool:
 #: ``=>``, ``<-``, ``.=``, ``?=`` or a key-value comma, but never a comparison (``==``,
 #: ``===``, ``!=``, ``<=``, ``>=``) or a regex match (``=~``).
 _OPERATOR = r"(?::{{1,3}}=|=>|<-|\.=|\?=|(?<![=!<>])=(?![=~])|[:,])"
+
+#: A string literal's opening: an optional prefix (``@"`` in C#/Objective-C, ``r"`` in
+#: Python) only when a quote follows, then the quote, captured to find its twin.
+_OPEN_QUOTE = r"(?:(?:@|[rbfu])(?=[\"'`]))?(?P<quote>[\"'`])"
+
+#: Where a quoted value may also follow without an assignment: a comparison with a
+#: literal (``if (password == "...")``, a hard-coded check) or a bare space
+#: (``password "..."``, nginx and other directive syntaxes).
+_QUOTED_ONLY_OPERATOR = r"(?:===?|!==?|(?<=[ \t]))(?=[ \t]{{0,4}}(?:@|[rbfu])?[\"'`])"
 
 #: An unquoted dotted code identifier standing alone (``Transformer.VAL.value``,
 #: ``settings.api_key``, ``os.environ[...]``): a reference to a value, not a literal.
@@ -133,10 +205,20 @@ _ASSIGN = (
     r"[\w.\-]{{0,30}}"
     r"(?<!(?i:name))(?<!(?i:_id))(?<!(?i:-id))(?<!Id)(?<!ID)(?<!(?i:url))(?<!(?i:uri))(?<!(?i:path))(?<!(?i:file))"
     r"(?<!(?i:type))(?<!(?i:length))(?<!(?i:field))(?<!(?i:header))(?<!(?i:param))"
-    r"[\"'\]]?(?:[ \t]{{1,4}}(?:string|str|String)\b)?"
-    r"[ \t]{{0,4}}" + _OPERATOR + r"[ \t]{{0,4}}(?P<quote>[\"'`]|[rbfu][\"'])?"
+    # a key that names a digest of the secret (secret_sha256, password_hash, token_md5)
+    r"(?<!(?i:hash))(?<!(?i:digest))(?<!(?i:sum))(?<!(?i:md5))(?<!(?i:sha1))"
+    r"(?<!(?i:sha256))(?<!(?i:sha512))"
+    r"(?:\[\d{{0,4}}\])?"  # a C array: char secret[25] = "..."
+    # the key's closing quote and bracket (PHP's $cfg['password']), a type (Go's
+    # `password string =`) or an XML attribute pair (key="password" value="...")
+    r"[\"'\]]{{0,2}}(?:[ \t]{{1,4}}(?:string|str|String|value)\b)?"
+    r"[ \t]{{0,4}}(?:" + _OPERATOR + "|" + _QUOTED_ONLY_OPERATOR + r")[ \t]{{0,4}}"
+    r"(?:" + _OPEN_QUOTE + r")?"
     r"(?(quote)|(?!" + _DOTTED_REFERENCE + r"))"
-    r"(?P<{group}>[^\s\"'`,;]{{{low},{high}}})"
+    # Inside quotes a value runs to the closing twin (commas and semicolons included);
+    # bare, it stops at a separator.
+    r"(?P<{group}>(?(quote)[^\s\"'`]|[^\s\"'`,;]){{{low},{high}}})"
+    r"(?(quote)(?P=quote))"
 )
 
 
@@ -149,6 +231,40 @@ def _assignment_pattern(names: str, low: int) -> re.Pattern[str]:
     """
     tail = _ASSIGN.format(group=SECRET_GROUP, low=low, high=200)
     return re.compile(rf"(?:{names}){tail}")
+
+
+#: Key names of a password (``db_pass_secure``, ``contraseña`` included).
+_PASSWORD_NAMES = (
+    r"(?i:passwd|password|passphrase|pwd|(?:db|database|key)_?pass(?![A-Za-z])|contrase[ñn]a)"  # noqa: S105
+)
+#: Key names of an API key, token or other secret. A bare "token"/"secret" must start a
+#: word or a camelCase part (not ``jsonwebtoken``); "secrete" is the same key in several
+#: languages.
+_KEY_NAMES = (
+    r"(?i:api[_\-.]?key|apikey|api[_\-.]?secret|client[_\-.]?secret|secret[_\-.]?key"
+    r"|access[_\-.]?token|auth[_\-.]?token|api[_\-.]?token|private[_\-.]?token"
+    r"|private[_\-.]?key|credentials?)"
+    r"|(?:(?<![A-Za-z])(?i:token|secrete?)|Token|Secret|TOKEN|SECRET)(?![A-Za-z0-9])"
+)
+
+
+def _compared_literal_pattern() -> re.Pattern[str]:
+    """A quoted literal compared with a credential variable: ``if ("..." == password)``.
+
+    A hard-coded check of this kind is a backdoor credential. The literal comes first,
+    so the engine's window reaches back from the keyword (``window_back``).
+    """
+    return re.compile(
+        rf"(?P<quote>[\"'`])(?P<{SECRET_GROUP}>[^\s\"'`]{{6,200}})(?P=quote)"
+        r"[ \t]{0,4}(?:===?|!==?)[ \t]{0,4}[\w.$>\-]{0,40}?"
+        rf"(?:{_PASSWORD_NAMES}|{_KEY_NAMES})"
+    )
+
+
+#: How far a generic match can start before its keyword's end: the longest key name
+#: ("database_pass", "client_secret") with room to spare. Small, so the engine probes
+#: those few offsets instead of searching the whole window (see engine._probed_matches).
+_NAME_REACH = 24
 
 
 #: Checked on the characters before a generic match (see ``_assignment_pattern``).
@@ -232,14 +348,16 @@ RULES: tuple[SecretRule, ...] = (
         id="SECRET-GENERIC-PASSWORD",
         title="Hard-coded password",
         severity=Severity.MEDIUM,
-        keywords=("pass", "pwd"),
-        pattern=_assignment_pattern(r"(?i:passwd|password|passphrase|pwd|db_?pass\b)", 6),
+        keywords=("pass", "pwd", "contrase"),
+        pattern=_assignment_pattern(_PASSWORD_NAMES, 6),
         entropy=2.8,
         stopwords=GENERIC_STOPWORDS,
         validator=generic_value_ok,
         specificity=-10,
         context_reject=_NOT_SECRET_KEY_PREFIX,
         window=ASSIGNMENT_WINDOW,
+        window_back=_NAME_REACH,
+        match_check=quoting_ok,
         peers={"detect-secrets": "KeywordDetector"},
         remediation="Remove the password, rotate it, and read it at run time from a secret store.",
         tags=("generic",),
@@ -250,23 +368,51 @@ RULES: tuple[SecretRule, ...] = (
         severity=Severity.MEDIUM,
         # Every name below contains one of these; a bare "key" would wake the rule on
         # nearly every file for nothing.
-        keywords=("apikey", "api_key", "api-key", "api.key", "secret", "token", "credential"),
-        pattern=_assignment_pattern(
-            r"(?i:api[_\-.]?key|apikey|api[_\-.]?secret|client[_\-.]?secret|secret[_\-.]?key"
-            r"|access[_\-.]?token|auth[_\-.]?token|api[_\-.]?token|private[_\-.]?token"
-            r"|credentials?)"
-            # a bare "token"/"secret" must start a word or a camelCase part: not jsonwebtoken
-            r"|(?:(?<![A-Za-z])(?i:token|secret)|Token|Secret|TOKEN|SECRET)(?![A-Za-z0-9])",
-            16,
+        keywords=(
+            "apikey",
+            "api_key",
+            "api-key",
+            "api.key",
+            "secret",
+            "token",
+            "credential",
+            "private_key",
+            "private-key",
+            "private.key",
+            "privatekey",
         ),
+        pattern=_assignment_pattern(_KEY_NAMES, 16),
         entropy=3.5,
         stopwords=GENERIC_STOPWORDS,
         validator=generic_value_ok,
         specificity=-10,
         context_reject=_NOT_SECRET_KEY_PREFIX,
         window=ASSIGNMENT_WINDOW,
+        window_back=_NAME_REACH,
+        match_check=quoting_ok,
         peers={"gitleaks": "generic-api-key", "detect-secrets": "KeywordDetector"},
         remediation="Remove the value, rotate it, and read it at run time from a secret store.",
+        tags=("generic",),
+    ),
+    SecretRule(
+        id="SECRET-GENERIC-COMPARED-CREDENTIAL",
+        title="Hard-coded credential in a comparison",
+        severity=Severity.MEDIUM,
+        keywords=("pass", "pwd", "secret", "token", "apikey", "api_key", "private_key"),
+        pattern=_compared_literal_pattern(),
+        entropy=2.8,
+        stopwords=GENERIC_STOPWORDS,
+        validator=generic_value_ok,
+        specificity=-10,
+        # The keyword ends the match: reach back over the literal (at most 200 characters,
+        # its quotes, the operator and the rest of the variable's name).
+        window=40,
+        window_back=280,
+        peers={"detect-secrets": "KeywordDetector"},
+        remediation=(
+            "Remove the built-in credential check; verify against a hashed value from a "
+            "secret store instead."
+        ),
         tags=("generic",),
     ),
 )

@@ -126,11 +126,12 @@ _MESSAGING = (
         "SECRET-TWILIO-API-KEY",
         "Twilio API key SID",
         r"SK[0-9a-fA-F]{32}",
-        # No keyword: "sk" occurs in most files, while the literal "SK" prefix lets the
-        # regex skip ahead on its own, which is cheaper than waking the rule by keyword.
+        # No keyword: "sk" occurs in most files. The token's own shape, checked in the
+        # prefilter's RE2 pass, wakes the rule instead.
         (),
         "https://www.twilio.com/docs/iam/api-keys",
         peers={"gitleaks": "twilio-api-key", "detect-secrets": "TwilioKeyDetector"},
+        prefilter_patterns=(r"sk[0-9a-f]{32}",),
     ),
     SecretRule(
         id="SECRET-TWILIO-AUTH-TOKEN",

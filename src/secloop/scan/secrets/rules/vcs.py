@@ -155,7 +155,8 @@ _GITLAB = (
     _gitlab(
         "SECRET-GITLAB-CI-JOB-TOKEN",
         "GitLab CI/CD job token",
-        r"glcbt-[0-9a-zA-Z]{1,5}_[\w\-]{20}",
+        # the partition prefix ("64_") was added in GitLab 16.x; older tokens lack it
+        r"glcbt-(?:[0-9a-zA-Z]{1,5}_)?[\w\-]{20}",
         "glcbt-",
         "gitlab-cicd-job-token",
     ),
@@ -176,7 +177,8 @@ _GITLAB = (
     _gitlab(
         "SECRET-GITLAB-AGENT-TOKEN",
         "GitLab agent for Kubernetes token",
-        r"glagent-[\w\-]{50}",
+        # 50 characters at least: newer agent tokens carry a longer, routable body
+        r"glagent-[\w\-]{50,300}",
         "glagent-",
         "gitlab-kubernetes-agent-token",
     ),

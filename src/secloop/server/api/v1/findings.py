@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from secloop.core.severity import Severity
-from secloop.server.api.v1.deps import State, User
+from secloop.server.access import Action, Principal
+from secloop.server.api.v1.deps import Actor, State, require, require_project
 from secloop.server.api.v1.schemas import (
     CommentIn,
     CommentOut,
@@ -81,6 +82,7 @@ def _fields(row: FindingRow) -> dict[str, Any]:
 def list_findings(
     *,
     state: State,
+    actor: Actor,
     project: str | None = None,
     asset: str | None = None,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
@@ -116,8 +118,11 @@ def list_findings(
         sort=sort,
         limit=per_page,
         offset=(page - 1) * per_page,
+        project_ids=actor.visible_projects(),
     )
     with transaction(state.sessions) as session:
+        if project is not None:
+            require_project(session, actor, Action.READ, project)
         repository.reopen_expired_acceptances(session, now.date(), now)
         total, rows = repository.list_findings(session, flt)
         items = [finding_out(row) for row in rows]
@@ -128,15 +133,21 @@ def list_findings(
 def overdue_findings(
     *,
     state: State,
+    actor: Actor,
     project: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> FindingPage:
     """Active findings past their SLA due date, the longest overdue first."""
     return list_findings(
-        state=state, project=project, overdue=True, sort=FindingSort.DUE, page=page,
+        state=state, actor=actor, project=project, overdue=True, sort=FindingSort.DUE, page=page,
         per_page=per_page,
     )  # fmt: skip
+
+
+def _authorize(state: State, actor: Principal, action: Action, finding_id: int) -> None:
+    with state.sessions() as session:
+        require(actor, action, repository.get_finding(session, finding_id).project_id)
 
 
 def _detail(state: State, finding_id: int) -> FindingDetail:
@@ -184,14 +195,17 @@ def _detail(state: State, finding_id: int) -> FindingDetail:
 
 
 @router.get("/{finding_id}", response_model=FindingDetail)
-def get_finding(finding_id: int, state: State) -> FindingDetail:
+def get_finding(finding_id: int, state: State, actor: Actor) -> FindingDetail:
     """One finding with the tools that reported it, why they merged, and its occurrences."""
+    _authorize(state, actor, Action.READ, finding_id)
     return _detail(state, finding_id)
 
 
 @router.patch("/{finding_id}", response_model=FindingDetail)
-def patch_finding(finding_id: int, patch: StatusPatch, state: State, user: User) -> FindingDetail:
+def patch_finding(finding_id: int, patch: StatusPatch, state: State, actor: Actor) -> FindingDetail:
     """Change the status; risk acceptance needs a justification, an owner and an expiry."""
+    _authorize(state, actor, Action.WRITE, finding_id)
+    user = actor.name
     acceptance = None
     if patch.status is Status.RISK_ACCEPTED:
         if patch.expires is None:
@@ -212,17 +226,19 @@ def patch_finding(finding_id: int, patch: StatusPatch, state: State, user: User)
 @router.post(
     "/{finding_id}/comments", response_model=CommentOut, status_code=status.HTTP_201_CREATED
 )
-def add_comment(finding_id: int, comment: CommentIn, state: State, user: User) -> CommentOut:
+def add_comment(finding_id: int, comment: CommentIn, state: State, actor: Actor) -> CommentOut:
+    _authorize(state, actor, Action.WRITE, finding_id)
     with transaction(state.sessions) as session:
         row = repository.add_comment(
-            session, finding_id, user=user, body=comment.body, now=utc_now()
+            session, finding_id, user=actor.name, body=comment.body, now=utc_now()
         )
         return CommentOut(id=row.id, user=row.user, at=row.at, body=row.body)
 
 
 @router.get("/{finding_id}/history", response_model=list[HistoryEntry])
-def history(finding_id: int, state: State) -> list[HistoryEntry]:
+def history(finding_id: int, state: State, actor: Actor) -> list[HistoryEntry]:
     """Every status the finding was given: by whom, when, from what, and why."""
+    _authorize(state, actor, Action.READ, finding_id)
     with state.sessions() as session:
         return [
             HistoryEntry(

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
-from secloop.server.api.v1.deps import State, User
+from secloop.server.access import Action, PermissionDeniedError, Principal
+from secloop.server.api.v1.deps import Actor, State, require, require_project
+from secloop.server.api.v1.jobs import Workers
 from secloop.server.api.v1.schemas import ScanCounts, ScanOut, ScanUploadJson
 from secloop.server.errors import IngestError, UploadTooLargeError
 from secloop.server.ingest.registry import parse_format
-from secloop.server.service import Upload, run_background_ingest, run_ingest, start_scan
-from secloop.server.storage import repository
+from secloop.server.service import Upload, start_scan, utc_now
+from secloop.server.storage import accounts, repository
+from secloop.server.storage.db import transaction
 from secloop.server.storage.models import ScanRow
+from secloop.server.workers.execute import ingest_and_record, queue_import
 
 router = APIRouter(prefix="/scans", tags=["scans"])
 
@@ -154,36 +159,69 @@ async def _from_json(request: Request, state: State, user: str) -> Upload:
     openapi_extra=_UPLOAD_DOC,
     responses={202: {"model": ScanOut}, 413: {}, 422: {}},
 )
-async def upload_scan(
-    request: Request, state: State, user: User, background: BackgroundTasks
-) -> Any:
-    """Ingest a report; uploads over the async threshold return 202 and a status URL."""
+async def upload_scan(request: Request, state: State, actor: Actor, workers: Workers) -> Any:
+    """Ingest a report; uploads over the async threshold return 202, a status URL and a
+    job URL (``Location``): a worker imports them (secloop.server.workers).
+
+    Needs ``write`` in the project. A project that does not exist yet is created for a
+    server admin (or any user when ``users_may_create_projects`` is set), who becomes
+    its admin; anyone else is refused.
+    """
+    if not actor.grants(Action.WRITE):  # refuse before reading a large body
+        raise PermissionDeniedError(f"{actor.name} may not upload with this token's scopes")
     _check_length(request, state.settings.max_upload_bytes)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        upload = await _from_form(request, state, user)
+        upload = await _from_form(request, state, actor.name)
     else:
-        upload = await _from_json(request, state, user)
+        upload = await _from_json(request, state, actor.name)
+    await run_in_threadpool(_authorize_upload, state, actor, upload.project)
     scan_id = await run_in_threadpool(start_scan, state.sessions, upload)
-    limits, peers = state.settings.limits, state.peers
     if len(upload.data) > state.settings.async_threshold_bytes:
-        background.add_task(
-            run_background_ingest, state.sessions, scan_id, upload, peers=peers, limits=limits
-        )
+        job_id = await run_in_threadpool(queue_import, workers, scan_id, upload)
         scan = await run_in_threadpool(_load_scan, state, scan_id)
-        return JSONResponse(scan.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
-    await run_in_threadpool(
-        lambda: run_ingest(state.sessions, scan_id, upload, peers=peers, limits=limits)
-    )
+        body = {**scan.model_dump(mode="json"), "job_url": f"/api/v1/jobs/{job_id}"}
+        headers = {"Location": f"/api/v1/jobs/{job_id}"}
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers=headers)
+    await run_in_threadpool(ingest_and_record, workers, scan_id, upload)
     return await run_in_threadpool(_load_scan, state, scan_id)
 
 
-def _load_scan(state: State, scan_id: int) -> ScanOut:
+def _authorize_upload(state: State, actor: Principal, project: str) -> None:
+    """Allow the upload, creating the project first when the actor may create it."""
+    try:
+        _authorize_or_create(state, actor, project)
+    except IntegrityError:  # created by a concurrent upload: now it exists, check the role
+        _authorize_or_create(state, actor, project)
+
+
+def _authorize_or_create(state: State, actor: Principal, project: str) -> None:
+    allowed_to_create = actor.may_create_project(
+        users_may_create=state.settings.users_may_create_projects
+    )
+    with transaction(state.sessions) as session:
+        if accounts.project_id(session, project) is not None or not allowed_to_create:
+            try:
+                require_project(session, actor, Action.WRITE, project)
+            except PermissionDeniedError:
+                raise PermissionDeniedError(
+                    f"{actor.name} may not upload to project {project!r}"
+                ) from None
+            return
+        created = repository.get_or_create_project(session, project, utc_now())
+        if actor.user_id is not None:
+            accounts.add_creator(session, created.id, actor.user_id)
+
+
+def _load_scan(state: State, scan_id: int, actor: Principal | None = None) -> ScanOut:
     with state.sessions() as session:
-        return scan_out(repository.get_scan(session, scan_id))
+        scan = repository.get_scan(session, scan_id)
+        if actor is not None:
+            require(actor, Action.READ, scan.project_id)
+        return scan_out(scan)
 
 
 @router.get("/{scan_id}", response_model=ScanOut)
-def get_scan(scan_id: int, state: State) -> ScanOut:
+def get_scan(scan_id: int, state: State, actor: Actor) -> ScanOut:
     """A scan's status and counts; poll this after a 202."""
-    return _load_scan(state, scan_id)
+    return _load_scan(state, scan_id, actor)

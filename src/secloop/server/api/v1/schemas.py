@@ -225,3 +225,41 @@ class FeedOut(_Out):
     version: str
     fetched_at: datetime
     entries: int
+
+
+ScopeName = Literal["read", "write", "admin"]
+RoleName = Literal["viewer", "maintainer", "admin"]
+
+
+class TokenIn(_In):
+    """``POST /api/v1/tokens``: a new token of the caller's, shown once in the answer."""
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[ScopeName] = Field(min_length=1)
+    expires_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenOut(_Out):
+    id: int
+    name: str
+    user: str
+    hint: str
+    scopes: list[ScopeName]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str  # the secret: shown this once, only its SHA-256 is stored
+
+
+class MemberIn(_In):
+    role: RoleName
+
+
+class MemberOut(_Out):
+    user: str
+    display_name: str
+    role: RoleName

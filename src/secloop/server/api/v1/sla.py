@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from secloop.server.api.v1.deps import State
+from secloop.server.access import Action
+from secloop.server.api.v1.deps import Actor, State, require, require_project
 from secloop.server.api.v1.schemas import (
     AssetOut,
     ExposurePatch,
@@ -35,21 +36,28 @@ def _sla_out(policy: SlaPolicy) -> SlaOut:
 
 
 @router.get("/assets", response_model=list[AssetOut])
-def list_assets(state: State, project: str | None = None) -> list[AssetOut]:
+def list_assets(state: State, actor: Actor, project: str | None = None) -> list[AssetOut]:
     with state.sessions() as session:
+        if project is not None:
+            require_project(session, actor, Action.READ, project)
+        visible = actor.visible_projects()
         return [
             AssetOut(
                 id=a.id, project=a.project, name=a.name, kind=a.kind, exposure=a.exposure,
                 open_findings=a.open_findings,
             )
-            for a in metrics.list_assets(session, project)
+            for a in metrics.list_assets(session, project, visible)
         ]  # fmt: skip
 
 
 @router.patch("/assets/{asset_id}", response_model=AssetOut)
-def set_exposure(asset_id: int, patch: ExposurePatch, state: State) -> AssetOut:
-    """Set how reachable an asset is (internet, internal, isolated); re-prioritises it."""
+def set_exposure(asset_id: int, patch: ExposurePatch, state: State, actor: Actor) -> AssetOut:
+    """Set how reachable an asset is (internet, internal, isolated); re-prioritises it.
+
+    An asset's exposure is a project setting: it needs the project's admin role.
+    """
     with transaction(state.sessions) as session:
+        require(actor, Action.MANAGE, metrics.asset_project_id(session, asset_id))
         metrics.set_exposure(session, asset_id, patch.exposure)
     with state.sessions() as session:
         (asset,) = [a for a in metrics.list_assets(session) if a.id == asset_id]
@@ -60,23 +68,27 @@ def set_exposure(asset_id: int, patch: ExposurePatch, state: State) -> AssetOut:
 
 
 @router.get("/projects/{name}/sla", response_model=SlaOut)
-def get_sla(name: str, state: State) -> SlaOut:
+def get_sla(name: str, state: State, actor: Actor) -> SlaOut:
     with state.sessions() as session:
+        require_project(session, actor, Action.READ, name)
         return _sla_out(prioritise.policy_of(metrics.project_by_name(session, name)))
 
 
 @router.put("/projects/{name}/sla", response_model=SlaOut)
-def put_sla(name: str, days: SlaDays, state: State) -> SlaOut:
+def put_sla(name: str, days: SlaDays, state: State, actor: Actor) -> SlaOut:
     """Replace the project's SLA days (null restores a default); re-dates its findings."""
     with transaction(state.sessions) as session:
+        require_project(session, actor, Action.MANAGE, name)
         return _sla_out(metrics.set_sla(session, name, days.model_dump()))
 
 
 @router.get("/metrics/time-to-fix", response_model=list[ProjectTimeToFix])
-def time_to_fix(state: State, project: str | None = None) -> list[ProjectTimeToFix]:
+def time_to_fix(state: State, actor: Actor, project: str | None = None) -> list[ProjectTimeToFix]:
     """Mean and median days from first seen to fixed, per project and severity."""
     with state.sessions() as session:
-        stats = metrics.time_to_fix(session, project)
+        if project is not None:
+            require_project(session, actor, Action.READ, project)
+        stats = metrics.time_to_fix(session, project, actor.visible_projects())
     return [
         ProjectTimeToFix(
             project=name,
@@ -93,8 +105,9 @@ def time_to_fix(state: State, project: str | None = None) -> list[ProjectTimeToF
 
 
 @router.get("/intel", response_model=list[FeedOut])
-def intel_status(state: State) -> list[FeedOut]:
-    """Which KEV and EPSS copies the priorities use, and as of when."""
+def intel_status(state: State, actor: Actor) -> list[FeedOut]:
+    """Which KEV and EPSS copies the priorities use, and as of when (no project data)."""
+    del actor  # any authenticated actor: every scope includes read
     with state.sessions() as session:
         return [
             FeedOut(

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from secloop.scan.code.python.rules import crypto, deserialisation, files, injection, tls, web
+from secloop.scan.code.python.rules import (
+    archives,
+    cookies,
+    crypto,
+    deserialisation,
+    exposure,
+    files,
+    injection,
+    tls,
+    web,
+)
 from secloop.scan.code.python.rules.base import CodeRule
 
 __all__ = ["ALL_RULES", "CodeRule"]
@@ -14,4 +24,7 @@ ALL_RULES: tuple[CodeRule, ...] = (
     *web.RULES,
     *tls.RULES,
     *crypto.RULES,
+    *exposure.RULES,
+    *archives.RULES,
+    *cookies.RULES,
 )

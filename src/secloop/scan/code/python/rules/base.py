@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from secloop.core.finding import FindingKind
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
-from secloop.scan.code.python.sites import AssignSite, AttributeSite, CallSite, Hit
+from secloop.scan.code.python.sites import AssignSite, AttributeSite, CallSite, CompareSite, Hit
 
-__all__ = ["AssignCheck", "AttributeCheck", "CallCheck", "CodeRule"]
+__all__ = ["AssignCheck", "AttributeCheck", "CallCheck", "CodeRule", "CompareCheck"]
 
 CallCheck = Callable[[CallSite], Hit | None]
 AttributeCheck = Callable[[AttributeSite], Hit | None]
 AssignCheck = Callable[[AssignSite], Hit | None]
+CompareCheck = Callable[[CompareSite], Hit | None]
 
 OWASP_2021 = {
     "A01": "A01:2021 Broken Access Control",
@@ -23,6 +24,7 @@ OWASP_2021 = {
     "A05": "A05:2021 Security Misconfiguration",
     "A07": "A07:2021 Identification and Authentication Failures",
     "A08": "A08:2021 Software and Data Integrity Failures",
+    "A09": "A09:2021 Security Logging and Monitoring Failures",
     "A10": "A10:2021 Server-Side Request Forgery",
 }
 
@@ -49,11 +51,12 @@ class CodeRule:
     on_call: CallCheck | None = None
     on_attribute: AttributeCheck | None = None
     on_assign: AssignCheck | None = None
+    on_compare: CompareCheck | None = None
 
     def __post_init__(self) -> None:
         if self.owasp not in OWASP_2021:
             raise ValueError(f"{self.id}: unknown OWASP category {self.owasp!r}")
-        if not (self.on_call or self.on_attribute or self.on_assign):
+        if not (self.on_call or self.on_attribute or self.on_assign or self.on_compare):
             raise ValueError(f"{self.id}: a rule needs at least one check")
 
     def to_rule(self) -> Rule:

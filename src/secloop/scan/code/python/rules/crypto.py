@@ -22,6 +22,9 @@ _RANDOM_FUNCTIONS = frozenset(
     {"random", "randrange", "randint", "choice", "choices", "sample", "getrandbits",
      "randbytes", "uniform", "shuffle", "triangular"}
 )  # fmt: skip
+#: crypt methods that are fast or truncating: DES crypt (8 characters), MD5, and the
+#: Blowfish method whose ``$2b$`` hashes are fine but whose cost the module fixes low.
+_WEAK_CRYPT_METHODS = frozenset({"crypt.METHOD_CRYPT", "crypt.METHOD_MD5", "crypt.METHOD_BLOWFISH"})
 _JWT_DECODERS = frozenset(
     {"jwt.decode", "jwt.decode_complete", "jwt.api_jwt.decode", "jose.jwt.decode",
      "jwt.PyJWT.decode"}
@@ -62,6 +65,23 @@ def _check_weak_hash(site: CallSite) -> Hit | None:
         ),
         sink=site.name,
         severity=Severity.HIGH if for_secret else None,
+    )
+
+
+def _check_weak_crypt(site: CallSite) -> Hit | None:
+    if site.name == "crypt.crypt":
+        method = site.arg(1, "salt")
+    elif site.name == "crypt.mksalt":
+        method = site.arg(0, "method")
+    else:
+        return None
+    name = site.qualname(method) if method is not None else None
+    if name not in _WEAK_CRYPT_METHODS:
+        return None
+    return Hit(
+        node=site.node,
+        message=f"{site.name}() with {name} makes password hashes that are cheap to crack.",
+        sink=site.name,
     )
 
 
@@ -245,5 +265,28 @@ RULES = (
             "https://pyjwt.readthedocs.io/en/stable/usage.html",
         ),
         on_call=_check_jwt,
+    ),
+    CodeRule(
+        id="PY-CRYPT-001",
+        title="Password hashed with a weak crypt method",
+        severity=Severity.MEDIUM,
+        cwe=("CWE-916", "CWE-327"),
+        owasp="A02",
+        bandit=("B324",),
+        description=(
+            "`crypt.crypt` or `crypt.mksalt` with `METHOD_CRYPT` (DES: 8 characters, 12-bit "
+            "salt), `METHOD_MD5` or `METHOD_BLOWFISH` at the module's fixed cost. The crypt "
+            "module was removed in Python 3.13; code still using it hashes passwords that "
+            "GPUs crack at billions of guesses a second."
+        ),
+        remediation=(
+            "Hash passwords with argon2 (`argon2-cffi`), scrypt (`hashlib.scrypt`) or "
+            "bcrypt with a tuned cost."
+        ),
+        references=(
+            "https://cwe.mitre.org/data/definitions/916.html",
+            "https://peps.python.org/pep-0594/#crypt",
+        ),
+        on_call=_check_weak_crypt,
     ),
 )

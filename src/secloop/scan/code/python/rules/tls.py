@@ -22,6 +22,13 @@ _REQUEST_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"}
 )
 _UNVERIFIED = frozenset({"ssl._create_unverified_context", "ssl.CERT_NONE"})
+#: Protocol constants older than TLS 1.2 (ssl, pyOpenSSL under both import names).
+_OLD_PROTOCOLS = frozenset(
+    {f"ssl.PROTOCOL_{v}" for v in ("SSLv2", "SSLv3", "TLSv1", "TLSv1_1")}
+    | {f"ssl.TLSVersion.{v}" for v in ("SSLv3", "TLSv1", "TLSv1_1")}
+    | {f"{m}.SSL.{v}_METHOD" for m in ("OpenSSL", "pyOpenSSL") for v in ("SSLv2", "SSLv3",
+                                                                            "TLSv1", "TLSv1_1")}
+)  # fmt: skip
 _DISABLE_WARNINGS = frozenset(
     {"urllib3.disable_warnings", "requests.packages.urllib3.disable_warnings"}
 )
@@ -93,6 +100,17 @@ def _check_unverified_context(site: AttributeSite) -> Hit | None:
     return Hit(
         node=site.node,
         message=f"{site.name} accepts any certificate for any host.",
+        sink=site.name,
+    )
+
+
+def _check_old_protocol(site: AttributeSite) -> Hit | None:
+    if site.name not in _OLD_PROTOCOLS:
+        return None
+    version = site.node.attr.removeprefix("PROTOCOL_").removesuffix("_METHOD")
+    return Hit(
+        node=site.node,
+        message=f"{site.name} selects {version}, which has known attacks (POODLE, BEAST).",
         sink=site.name,
     )
 
@@ -193,5 +211,29 @@ RULES = (
         remediation="Remove the call and fix the requests that triggered the warning.",
         references=("https://urllib3.readthedocs.io/en/stable/advanced-usage.html#tls-warnings",),
         on_call=_check_disable_warnings,
+    ),
+    CodeRule(
+        id="PY-TLS-004",
+        title="TLS protocol older than TLS 1.2",
+        severity=Severity.MEDIUM,
+        cwe=("CWE-327",),
+        owasp="A02",
+        bandit=("B502", "B503"),
+        description=(
+            "`ssl.PROTOCOL_SSLv2/SSLv3/TLSv1/TLSv1_1`, the same pyOpenSSL `*_METHOD` "
+            "constants and `ssl.TLSVersion.TLSv1/TLSv1_1` as a minimum version pin a "
+            "protocol with known attacks, deprecated by RFC 8996. `PROTOCOL_TLS` and "
+            "pyOpenSSL's `SSLv23_METHOD` negotiate the best version both ends support and "
+            "are not reported."
+        ),
+        remediation=(
+            "Use `ssl.create_default_context()` (TLS 1.2+), or set "
+            "`context.minimum_version = ssl.TLSVersion.TLSv1_2`."
+        ),
+        references=(
+            "https://cwe.mitre.org/data/definitions/327.html",
+            "https://www.rfc-editor.org/rfc/rfc8996",
+        ),
+        on_attribute=_check_old_protocol,
     ),
 )

@@ -1,0 +1,1 @@
+"""Benchmark and accuracy scripts (run them as files or with ``python -m bench.NAME``)."""
