@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_image.py --files 100000
     .venv/bin/python bench/bench_image.py --files 1000000 --view-only
+    .venv/bin/python bench/bench_image.py --files 100000 --view-only --compression zstd
 
-Builds the layout once under a temporary directory (tarfile + gzip, no Docker), then
+Builds the layout once under a temporary directory (tarfile + gzip or zstd, no Docker), then
 scans it in a fresh child process so the peak RSS (``ru_maxrss``) belongs to the scan
 alone. ``--view-only`` times the merged view (index, walk, read every file); without
 it the whole pipeline runs (system analyzers, every default scanner, no vuln DB).
@@ -62,18 +63,31 @@ def _blob(root: Path, data_path: Path) -> dict[str, object]:
     return {"digest": digest, "size": target.stat().st_size}
 
 
-def build(root: Path, files: int) -> Path:
+def _compress(tar_path: Path, compression: str) -> Path:
+    """The layer as ``tar+gzip`` (level 1) or ``tar+zstd`` (level 3, zstd's default)."""
+    out_path = tar_path.with_suffix(f".tar.{compression}")
+    with tar_path.open("rb") as source:
+        if compression == "zstd":
+            import zstandard
+
+            with out_path.open("wb") as out:
+                zstandard.ZstdCompressor(level=3).copy_stream(source, out)
+        else:
+            with gzip.open(out_path, "wb", compresslevel=1) as out:
+                shutil.copyfileobj(source, out)
+    tar_path.unlink()
+    return out_path
+
+
+def build(root: Path, files: int, compression: str = "gzip") -> Path:
     (root / "blobs/sha256").mkdir(parents=True)
     layers, diff_ids = [], []
     for index in range(LAYERS):
         tar_path = _layer(root, index, files // LAYERS)
         diff_ids.append(_sha256(tar_path))
-        gz_path = root / f"layer{index}.tar.gz"
-        with tar_path.open("rb") as source, gzip.open(gz_path, "wb", compresslevel=1) as out:
-            shutil.copyfileobj(source, out)
-        tar_path.unlink()
-        media = "application/vnd.oci.image.layer.v1.tar+gzip"
-        layers.append({"mediaType": media, **_blob(root, gz_path)})
+        blob_path = _compress(tar_path, compression)
+        media = f"application/vnd.oci.image.layer.v1.tar+{compression}"
+        layers.append({"mediaType": media, **_blob(root, blob_path)})
     config = {
         "architecture": "amd64",
         "os": "linux",
@@ -135,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--view-only", action="store_true")
+    parser.add_argument("--compression", choices=("gzip", "zstd"), default="gzip")
     parser.add_argument("--scan", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
     if args.scan:
@@ -142,7 +157,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as work:
         began = time.perf_counter()
-        layout = build(Path(work) / "layout", args.files)
+        layout = build(Path(work) / "layout", args.files, args.compression)
         built = time.perf_counter() - began
         size = sum(p.stat().st_size for p in layout.rglob("*") if p.is_file())
         command = [sys.executable, __file__, "--scan", str(layout)]
@@ -150,7 +165,7 @@ def main() -> None:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     mode = "merged view only" if args.view_only else "full pipeline (no vuln DB)"
-    print(f"image: {args.files} files in {LAYERS} gzip layers, {size / 1e6:.1f} MB, "
+    print(f"image: {args.files} files in {LAYERS} {args.compression} layers, {size / 1e6:.1f} MB, "
           f"built in {built:.1f}s")  # fmt: skip
     print(f"scan ({mode}): {figures['files']} files surviving the whiteout")
     print(f"  index pass: {figures['index_seconds']} s")

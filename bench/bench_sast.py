@@ -28,11 +28,15 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bandit-exa
 HEADER = '''"""Orders service module {n}: generated for the SAST benchmark."""
 
 import hashlib
+import hmac
 import json
+import logging
 import os
 import pickle
 import random
+import ssl
 import subprocess
+import tarfile
 import tempfile
 
 import requests
@@ -40,6 +44,7 @@ import yaml
 from flask import request
 
 LIMIT = {n}
+log = logging.getLogger(__name__)
 '''
 #: (rule id or None for a safe look-alike, function body lines; the last line is the sink)
 PLANTS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
@@ -66,6 +71,17 @@ PLANTS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
             "requests.get(\"https://api.example.com/u/\" + uid, timeout=5)")),
     ("PY-RAND-001", ("reset_token = random.getrandbits(64)",)),
     (None, ("jitter = random.uniform(0.5, 1.5)",)),
+    ("PY-TIMING-001", ("ok = hmac.new(b\"k\", arg, \"sha256\").hexdigest() == cur.signature",)),
+    (None, ("digest = hmac.new(b\"k\", arg, \"sha256\").hexdigest()",
+            "ok = hmac.compare_digest(digest, cur.signature)")),
+    ("PY-LOG-001", ("api_key = cur.api_key", "log.info(\"calling with %s\", api_key)")),
+    (None, ("api_key = cur.api_key", "log.info(\"key length %d\", len(api_key))")),
+    ("PY-COOKIE-001", ("cur.set_cookie(\"sid\", arg)",)),
+    (None, ("cur.set_cookie(\"sid\", arg, secure=True, httponly=True, samesite=\"Lax\")",)),
+    ("PY-TAR-001", ("archive = tarfile.open(arg)", "archive.extractall(\"/srv/data\")")),
+    (None, ("archive = tarfile.open(arg)", "archive.extractall(\"/srv/data\", filter=\"data\")")),
+    ("PY-TLS-004", ("context = ssl.SSLContext(ssl.PROTOCOL_TLSv1)",)),
+    (None, ("context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)",)),
 )  # fmt: skip
 SEMGREP_RULES = """rules:
   - id: shell-true

@@ -34,6 +34,8 @@ _SHARED = frozenset(
         "output",
         "exit_code",
         "fail_on",
+        "fail_on_kev",
+        "epss_above",
         "ignore_unfixed",
         "baseline",
         "ignore_file",
@@ -72,7 +74,12 @@ _IMAGE_PARAMS: list[click.Parameter] = [
         type=click.Path(path_type=Path, dir_okay=False, exists=True),
         help="CA certificates (PEM) to trust for the registry's TLS.",
     ),
-    click.Option(["--username"], envvar="SECLOOP_REGISTRY_USERNAME", help="Registry user."),
+    click.Option(
+        ["--username"],
+        envvar="SECLOOP_REGISTRY_USERNAME",
+        help="Registry user.  [default: from ~/.docker/config.json: the credHelpers or "
+        "credsStore credential helper, else auths]",
+    ),
     click.Option(
         ["--password"],
         envvar="SECLOOP_REGISTRY_PASSWORD",

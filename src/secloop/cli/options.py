@@ -13,6 +13,10 @@ def _split(value: object) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in str(value).split(",") if part.strip())
 
 
+def _probability(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _only(value: object) -> tuple[str, ...] | None:
     return tuple(str(v) for v in value) if isinstance(value, tuple | list) else None
 
@@ -26,6 +30,8 @@ class ScanOptions:
     output: Path | None = None
     exit_code: int | None = None
     fail_on: str | None = None
+    fail_on_kev: bool | None = None
+    epss_above: float | None = None
     ignore_unfixed: bool | None = None
     baseline: Path | None = None
     ignore_file: Path | None = None
@@ -80,6 +86,8 @@ class ScanOptions:
             output=path_or_none("output"),
             exit_code=integer("exit_code"),
             fail_on=str(fail_on) if fail_on else None,
+            fail_on_kev=flag("fail_on_kev"),
+            epss_above=_probability(raw.get("epss_above")),
             ignore_unfixed=flag("ignore_unfixed"),
             baseline=path_or_none("baseline"),
             ignore_file=path_or_none("ignore_file"),

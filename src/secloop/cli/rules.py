@@ -33,6 +33,7 @@ class CatalogueEntry:
 
 def catalogue() -> list[CatalogueEntry]:
     """Every built-in rule once, in registry order, with the scanners that report it."""
+    from secloop.policy.licenses import LicensePolicy
     from secloop.scan.misconfig.kubernetes.pss import PssLevel, PssVersion
     from secloop.scan.misconfig.pss_scan import PssSettings
     from secloop.scan.registry import default_registry
@@ -40,6 +41,7 @@ def catalogue() -> list[CatalogueEntry]:
     # Optional scanners and checks configured (any values do), so their rules are listed.
     registry = default_registry(
         pss=PssSettings(level=PssLevel.RESTRICTED, version=PssVersion.parse("latest")),
+        licenses=LicensePolicy(deny=("AGPL-3.0-only",), report_unknown=True),
         allowed_registries=("registry.example.com",),
     )
     rules: dict[str, Rule] = {}

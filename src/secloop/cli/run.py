@@ -9,7 +9,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -22,11 +22,13 @@ from secloop.config import Settings, find_config, load_config
 from secloop.core.errors import EXIT_CLEAN, EXIT_FINDINGS, ReportError, UsageError
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
+from secloop.intel.cache import IntelCache, default_cache_path
+from secloop.intel.model import ExploitSignal, IntelSnapshot
 from secloop.output.interface import OutputFormat, ReportContext
 from secloop.output.json_format import load_result
 from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
-from secloop.policy.gate import evaluate_gate, require_coverage
+from secloop.policy.gate import ExploitGate, evaluate_gate, require_coverage
 from secloop.policy.licenses import LicensePolicy
 from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
 from secloop.policy.vex import load_vex
@@ -63,6 +65,8 @@ class Effective:
     strict_render: bool = False
     licenses: LicensePolicy | None = None  # None: no licence policy, no license scanner
     verify: bool = False  # --verify: the secrets scanner checks secrets with providers
+    exploit: ExploitGate = field(default_factory=ExploitGate)  # --fail-on-kev, --epss-above
+    severity_gated: bool = True  # False: only the exploit criteria fail the gate
 
 
 def _pick(cli_value: T | None, config_value: T | None, default: T) -> T:
@@ -121,6 +125,10 @@ def _license_policy(options: ScanOptions, settings: Settings) -> LicensePolicy |
 def resolve(options: ScanOptions, settings: Settings) -> Effective:
     severities = tuple(Severity.parse(s) for s in options.severity) if options.severity else None
     fail_on = Severity.parse(options.fail_on) if options.fail_on else None
+    exploit = ExploitGate(fail_on_kev=bool(options.fail_on_kev), epss_above=options.epss_above)
+    # Exploit criteria given alone replace the default "any finding fails" gate;
+    # with a --fail-on (or fail_on) threshold, either one fails the build.
+    severity_gated = fail_on is not None or settings.fail_on is not None or not exploit.active
     output = options.output or (Path(settings.output) if settings.output else None)
     max_bytes = _pick(options.max_file_size, settings.max_file_size, ScanLimits().max_file_bytes)
     no_gitignore = options.no_gitignore
@@ -146,6 +154,8 @@ def resolve(options: ScanOptions, settings: Settings) -> Effective:
         strict_render=_pick(options.strict_render, settings.strict_render, False),
         licenses=_license_policy(options, settings),
         verify=options.verify,
+        exploit=exploit,
+        severity_gated=severity_gated,
     )
 
 
@@ -208,6 +218,26 @@ def _upload(
         )
 
 
+def _intel_cache(exploit: ExploitGate) -> IntelCache:
+    """The local KEV/EPSS cache; refuses exploit criteria whose feed it lacks before
+    anything is scanned (a user's mistake: exit 2, with how to fix it)."""
+    cache = IntelCache(default_cache_path())
+    if exploit.active:
+        exploit.require_feeds(IntelSnapshot(feeds=cache.feeds()), str(cache.path))
+    return cache
+
+
+def _exploit_signals(result: ScanResult, cache: IntelCache) -> dict[str, ExploitSignal]:
+    """KEV/EPSS of the result's vulnerability findings, from the local cache only (no
+    network at scan time); {} when no cache was ever written."""
+    from secloop.intel.model import vulnerability_ids
+
+    ids = [i for finding in result.findings for i in vulnerability_ids(finding)]
+    if not ids:
+        return {}
+    return cache.lookup(ids).signals(result.findings)
+
+
 #: How a verb turns the effective options into a raw result: ``secloop scan`` walks a
 #: path with the default registry; ``secloop image`` and ``rootfs`` open a system.
 ScanFunction = Callable[[Effective, ProgressSink | None], ScanResult]
@@ -241,7 +271,9 @@ def _path_scan(options: ScanOptions) -> ScanFunction:
 
     if is_sbom_file(options.path):  # `secloop scan bom.json`: the SBOM's packages
         return lambda effective, progress: scan_sbom(
-            options.path, default_registry().select_scanners(effective.scanners), progress=progress
+            options.path,
+            _plain_registry(effective).select_scanners(effective.scanners),  # with --deny-license
+            progress=progress,
         )
 
     def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
@@ -306,6 +338,7 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
     _check_upload_options(options)
     settings = _settings_for(options)
     effective = resolve(options, settings)
+    intel = _intel_cache(effective.exploit)
     ignore: IgnoreFile | None = (
         load_ignore_file(effective.ignore_file) if effective.ignore_file else None
     )
@@ -323,8 +356,10 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
             vex=load_vex(options.vex) if options.vex else None,
         ),
     )
+    signals = _exploit_signals(result, intel)
     context = ReportContext(
         fail_on=effective.fail_on,
+        exploits=signals,
         color=effective.output is None and sys.stdout.isatty(),
         width=shutil.get_terminal_size().columns if sys.stdout.isatty() else 120,
     )
@@ -344,5 +379,10 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
         require_rendered(result)
     if not effective.allow_empty:
         require_coverage(result)
-    verdict = evaluate_gate(result, fail_on=effective.fail_on)
+    verdict = evaluate_gate(
+        result,
+        fail_on=effective.fail_on if effective.severity_gated else None,
+        exploit=effective.exploit,
+        signals=signals,
+    )
     return EXIT_CLEAN if verdict.passed else effective.exit_code

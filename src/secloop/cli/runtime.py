@@ -18,6 +18,7 @@ from secloop.cli.runtime_io import (
     io_options,
     open_events,
     open_outputs,
+    output_options,
     print_output_summary,
     stop_on_signals,
 )
@@ -25,7 +26,6 @@ from secloop.cli.runtime_io import (
 if TYPE_CHECKING:
     from secloop.runtime.baseline import BaselineEnforcer, BaselineLearner
     from secloop.runtime.engine import Engine
-    from secloop.runtime.event import Alert
     from secloop.runtime.rules.diagnostics import Diagnostic
     from secloop.runtime.rules.ruleset import Ruleset
     from secloop.runtime.sequence import SequenceEngine
@@ -312,35 +312,70 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
     show_default=True,
     help="One JSON alert per line, or Falco-like text lines.",
 )
-def sensor_command(*, rules_files: tuple[Path, ...], duration: float | None, fmt: str) -> None:
-    """Watch this host's syscalls with the eBPF sensor (bpftrace, root) and print alerts."""
+@click.option(
+    "--kubelet",
+    "kubelet_url",
+    metavar="URL",
+    help="Name the pods of containers (k8s.pod.name, k8s.ns.name) from this kubelet's "
+    "/pods, e.g. http://127.0.0.1:10255; without it they stay empty.",
+)
+@click.option(
+    "--kubelet-token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Bearer token for --kubelet (e.g. a service-account token file).",
+)
+@click.option(
+    "--kubelet-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA bundle verifying an https --kubelet.",
+)
+@output_options
+def sensor_command(
+    *,
+    rules_files: tuple[Path, ...],
+    duration: float | None,
+    fmt: str,
+    kubelet_url: str | None,
+    kubelet_token_file: Path | None,
+    kubelet_ca: Path | None,
+    **io: Any,
+) -> None:
+    """Watch this host's syscalls with the eBPF sensor (bpftrace, root) and send alerts.
+
+    Alerts go to --output (stdout by default), throttled as by secloop detect.
+    """
     import signal
+    import socket
 
     from secloop.runtime.engine import Engine
     from secloop.runtime.errors import RulesError
     from secloop.runtime.rules.ruleset import load_rules
+    from secloop.runtime.sensor.pods import PodDirectory
     from secloop.runtime.sensor.source import BpftraceSource, SensorConfig
 
+    pods = None
+    if kubelet_url is not None:
+        pods = PodDirectory(kubelet_url, token_file=kubelet_token_file, ca_file=kubelet_ca)
     ruleset = load_rules(rules_files)
     _print_diagnostics(ruleset, include_info=False)
     if not any(rule.source == "syscall" for rule in ruleset.rules):
         raise RulesError("no enabled syscall rule could be loaded from the rules files")
     engine = Engine(ruleset)
-    source = BpftraceSource(SensorConfig(duration=duration))
+    outputs = open_outputs(
+        fmt, f"sensor:{socket.gethostname()}", {**io, "listen": None}, click.echo
+    )
+    source = BpftraceSource(SensorConfig(duration=duration, pods=pods))
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: source.stop())
-    for alert in engine.run(source):
-        click.echo(_alert_line(alert, fmt))
+    try:
+        for alert in engine.run(source):
+            outputs.handle(alert)
+    finally:
+        outputs.close()
     for note in source.notes:
         click.echo(f"secloop: sensor: {note}", err=True)
     _print_summary(engine, source.stats)
-
-
-def _alert_line(alert: Alert, fmt: str) -> str:
-    """One alert as ``secloop detect`` and ``secloop sensor`` print it."""
-    if fmt == "json":
-        return json.dumps(alert.to_json_dict(), ensure_ascii=False)
-    return alert.to_text()
+    print_output_summary(outputs)
 
 
 def _print_summary(engine: Engine, stats: SourceStats) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "io_options",
     "open_events",
     "open_outputs",
+    "output_options",
     "print_output_summary",
     "stop_on_signals",
 ]
@@ -34,7 +35,7 @@ AUDIT_TOKEN_ENV = "SECLOOP_AUDIT_WEBHOOK_TOKEN"  # noqa: S105 - a variable's nam
 WEBHOOK_SECRET_ENV = "SECLOOP_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
-_OPTIONS = [
+_SOURCE_OPTIONS = [
     click.option(
         "--follow",
         is_flag=True,
@@ -60,6 +61,8 @@ _OPTIONS = [
         show_default=True,
         help="Largest audit webhook request body accepted (larger: HTTP 413).",
     ),
+]
+_OUTPUT_OPTIONS = [
     click.option(
         "--output",
         "outputs",
@@ -94,10 +97,19 @@ _OPTIONS = [
     ),
 ]
 
+_OPTIONS = _SOURCE_OPTIONS + _OUTPUT_OPTIONS
+
 
 def io_options(function: F) -> F:
     """Add the source and output options of ``detect`` to ``function``."""
     for option in reversed(_OPTIONS):
+        function = option(function)
+    return function
+
+
+def output_options(function: F) -> F:
+    """Only the alert-output options (``secloop sensor`` brings its own event source)."""
+    for option in reversed(_OUTPUT_OPTIONS):
         function = option(function)
     return function
 

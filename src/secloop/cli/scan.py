@@ -54,6 +54,20 @@ SEVERITY_CHOICES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
     help="Lowest severity that fails the gate.  [default: UNKNOWN (any finding)]",
 )
 @click.option(
+    "--fail-on-kev",
+    is_flag=True,
+    default=None,
+    help="Fail when a vulnerability's CVE (or an alias) is in CISA KEV. Reads the "
+    "local cache of `secloop intel update`; alone, only this fails the gate.",
+)
+@click.option(
+    "--epss-above",
+    type=click.FloatRange(0.0, 1.0),
+    metavar="PROBABILITY",
+    help="Fail when a vulnerability's EPSS probability is at least this, e.g. 0.1 "
+    "(local cache of `secloop intel update`); alone, only this fails the gate.",
+)
+@click.option(
     "--ignore-unfixed",
     is_flag=True,
     default=None,

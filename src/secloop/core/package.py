@@ -22,6 +22,7 @@ _PURL_TYPES: dict[str, str] = {
     "Pub": "pub",
     "Hex": "hex",
     "CRAN": "cran",
+    "ConanCenter": "conan",
     "Hackage": "hackage",
     "SwiftURL": "swift",
     "Debian": "deb",
@@ -82,7 +83,10 @@ class Package:
     :func:`secloop.core.license.normalize_license`); None when the source declares none.
     ``direct`` is True for a dependency the project declares itself, False for a
     transitive one, None when the format does not tell. ``dev`` marks a dependency the
-    lockfile records as needed only for development.
+    lockfile records as needed only for development. ``depends_on`` holds the purls of
+    the packages this one requires, as resolved by a lockfile that records its graph
+    (empty when the format records none); purls rather than objects keep the value
+    frozen, hashable and cheap for inventories of 100,000 packages.
     """
 
     name: str
@@ -94,6 +98,7 @@ class Package:
     license: str | None = None
     direct: bool | None = None
     dev: bool = False
+    depends_on: tuple[str, ...] = ()
 
     @classmethod
     def create(
@@ -107,6 +112,7 @@ class Package:
         license: str | None = None,
         direct: bool | None = None,
         dev: bool = False,
+        depends_on: tuple[str, ...] = (),
     ) -> Package:
         return cls(
             name=name,
@@ -118,4 +124,5 @@ class Package:
             license=license,
             direct=direct,
             dev=dev,
+            depends_on=depends_on,
         )

@@ -11,10 +11,12 @@ Determinism (golden files, reproducible builds): the serial number is a UUIDv5 o
 the target, the finish time and the inventory, and the timestamp is the scan's
 ``finished_at``, never the clock. Components are keyed by purl; a package seen in
 several files is one component listing every place (``secloop:path`` properties).
-The inventory carries no dependency graph yet, so the target component depends
-directly on every component (a flat graph, as the specification allows); whether the
-project declares a package itself is the ``secloop:direct`` property. Declared licences
-are ``licenses``; development-only packages have the ``excluded`` scope.
+The dependency graph is the lockfiles' (:attr:`Package.depends_on`): every component
+is listed in ``dependencies`` with what it depends on, and the target component depends
+on the roots of the graph (see :func:`dependency_graph`), so that every component is
+reachable from it; whether the project declares a package itself is also the
+``secloop:direct`` property. Declared licences are ``licenses``; development-only
+packages have the ``excluded`` scope.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "TARGET_REF",
     "CycloneDxFormatter",
     "cyclonedx_document",
+    "dependency_graph",
     "sbom_serial",
     "timestamp",
     "unique_packages",
@@ -88,7 +91,24 @@ def _merged(seen: Package, other: Package) -> Package:
         license=seen.license or other.license,
         direct=direct,
         dev=seen.dev and other.dev,
+        depends_on=(*seen.depends_on, *(d for d in other.depends_on if d not in seen.depends_on)),
     )
+
+
+def dependency_graph(packages: Sequence[Package]) -> tuple[list[str], dict[str, list[str]]]:
+    """(roots, edges) over ``packages`` (one per purl, as from :func:`unique_packages`).
+
+    ``edges`` maps each purl to the purls it depends on, keeping only those in the
+    inventory. A root is what the target itself depends on: a package the project
+    declares (``direct``), or one that no package depends on, which covers formats that
+    record no graph (a flat list hangs from the target, as before graphs were known)
+    and the top of every lockfile's graph.
+    """
+    known = {p.purl for p in packages}
+    edges = {p.purl: [d for d in p.depends_on if d in known and d != p.purl] for p in packages}
+    required = {child for children in edges.values() for child in children}
+    roots = [p.purl for p in packages if p.direct or p.purl not in required]
+    return roots, edges
 
 
 def timestamp(moment: datetime) -> str:
@@ -105,9 +125,13 @@ class CycloneDxFormatter(Formatter):
 
 def cyclonedx_document(result: ScanResult) -> dict[str, Any]:
     """The whole CycloneDX 1.6 document as JSON-ready data."""
-    components = [_component(p) for p in unique_packages(result.packages)]
+    packages = unique_packages(result.packages)
+    components = [_component(p) for p in packages]
+    roots, edges = dependency_graph(packages)
     if result.operating_system is not None:
         components.append(_os_component(result.operating_system))
+        roots.append(str(components[-1]["bom-ref"]))
+        edges[roots[-1]] = []
     refs = [str(c["bom-ref"]) for c in components]
     document: dict[str, Any] = {
         "bomFormat": "CycloneDX",
@@ -125,14 +149,18 @@ def cyclonedx_document(result: ScanResult) -> dict[str, Any]:
         },
         "components": components,
         "dependencies": [
-            {"ref": TARGET_REF, "dependsOn": refs},
-            *({"ref": ref} for ref in refs),
+            {"ref": TARGET_REF, "dependsOn": roots},
+            *(_dependency(ref, edges[ref]) for ref in refs),
         ],
     }
     vulnerabilities = _vulnerabilities(result.findings, set(refs))
     if vulnerabilities:
         document["vulnerabilities"] = vulnerabilities
     return document
+
+
+def _dependency(ref: str, depends_on: list[str]) -> dict[str, Any]:
+    return {"ref": ref, "dependsOn": depends_on} if depends_on else {"ref": ref}
 
 
 def _property(name: str, value: str) -> dict[str, str]:

@@ -8,12 +8,14 @@ no clock, no environment, so that golden files are exact.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from secloop.core.errors import Error
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
+from secloop.intel.model import ExploitSignal
 
 __all__ = ["Formatter", "OutputError", "OutputFormat", "ReportContext"]
 
@@ -39,7 +41,9 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportContext:
-    """What a report needs beyond the result: the gate it was judged by.
+    """What a report needs beyond the result: the gate it was judged by, and the
+    KEV/EPSS signals of vulnerability findings (keyed by fingerprint; only findings a
+    loaded feed mentions).
 
     ``color`` only matters to terminal formats.
     """
@@ -47,6 +51,7 @@ class ReportContext:
     fail_on: Severity = Severity.UNKNOWN
     color: bool = False
     width: int = 120
+    exploits: Mapping[str, ExploitSignal] = field(default_factory=dict)
 
 
 class Formatter(ABC):

@@ -8,16 +8,18 @@ through the pydantic wire model in :mod:`secloop.output.json_wire`, the trust bo
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from secloop.core.errors import ReportError
-from secloop.core.finding import Finding, Suppression, VulnerabilityDetail
+from secloop.core.finding import Finding, SecretVerification, Suppression, VulnerabilityDetail
 from secloop.core.location import KubernetesResource, LayerRef, Location
 from secloop.core.package import Package
 from secloop.core.result import Coverage, Failed, Scanned, ScanResult, Skipped
 from secloop.core.rule import Rule
+from secloop.intel.model import ExploitSignal
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 from secloop.output.json_wire import ScanResultModel
 
@@ -86,6 +88,18 @@ def _package(package: Package | None) -> Document | None:
     )
 
 
+def _verification(verification: SecretVerification | None) -> Document | None:
+    if verification is None:
+        return None
+    return _without_none(
+        {
+            "status": verification.status.value,
+            "verifier": verification.verifier,
+            "reason": verification.reason or None,
+        }
+    )
+
+
 def _suppression(suppression: Suppression | None) -> Document | None:
     if suppression is None:
         return None
@@ -111,7 +125,26 @@ def _vulnerability(detail: VulnerabilityDetail | None) -> Document | None:
     }
 
 
-def _finding(finding: Finding) -> Document:
+def exploit_document(signal: ExploitSignal | None) -> Document | None:
+    """KEV membership and EPSS score from the local intelligence cache at report time."""
+    if signal is None:
+        return None
+    kev = signal.kev
+    return _without_none(
+        {
+            "kev": kev is not None,
+            "kev_cve": signal.kev_cve,
+            "kev_date_added": kev.date_added.isoformat() if kev else None,
+            "kev_due_date": kev.due_date.isoformat() if kev and kev.due_date else None,
+            "kev_ransomware": kev.ransomware if kev else None,
+            "epss": signal.epss,
+            "epss_percentile": signal.epss_percentile,
+            "epss_cve": signal.epss_cve,
+        }
+    )
+
+
+def _finding(finding: Finding, exploits: Mapping[str, ExploitSignal]) -> Document:
     return _without_none(
         {
             "kind": finding.kind.value,
@@ -131,6 +164,8 @@ def _finding(finding: Finding) -> Document:
             "fingerprint": finding.fingerprint,
             "suppression": _suppression(finding.suppression),
             "baseline_state": finding.baseline_state.value if finding.baseline_state else None,
+            "verification": _verification(finding.verification),
+            "exploit": exploit_document(exploits.get(finding.fingerprint)),
         }
     )
 
@@ -187,8 +222,12 @@ def _summary(result: ScanResult) -> Document:
     }
 
 
-def result_to_document(result: ScanResult) -> Document:
-    """The JSON document of a result, in the documented key order."""
+def result_to_document(
+    result: ScanResult, exploits: Mapping[str, ExploitSignal] | None = None
+) -> Document:
+    """The JSON document of a result, in the documented key order; ``exploits`` adds
+    KEV/EPSS to the vulnerability findings they name (by fingerprint)."""
+    known = exploits or {}
     os_info = result.operating_system
     return _without_none(
         {
@@ -205,7 +244,7 @@ def result_to_document(result: ScanResult) -> Document:
             "finished_at": result.finished_at.isoformat(),
             "scanners": list(result.scanners),
             "summary": _summary(result),
-            "findings": [_finding(f) for f in result.findings],
+            "findings": [_finding(f, known) for f in result.findings],
             "rules": {rule_id: _rule(rule) for rule_id, rule in result.rules.items()},
             "packages": [_package(p) for p in result.packages],
             "operating_system": {
@@ -228,7 +267,8 @@ class JsonFormatter(Formatter):
     format = OutputFormat.JSON
 
     def render(self, result: ScanResult, context: ReportContext) -> str:
-        return json.dumps(result_to_document(result), indent=2, ensure_ascii=False) + "\n"
+        document = result_to_document(result, context.exploits)
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def load_result(text: str | bytes, *, source: str) -> ScanResult:

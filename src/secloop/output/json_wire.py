@@ -18,8 +18,10 @@ from secloop.core.finding import (
     BaselineState,
     Finding,
     FindingKind,
+    SecretVerification,
     Suppression,
     SuppressionKind,
+    VerificationStatus,
     VulnerabilityDetail,
 )
 from secloop.core.location import KubernetesResource, LayerRef, Location
@@ -136,6 +138,15 @@ class SuppressionModel(_Model):
         )
 
 
+class VerificationModel(_Model):
+    status: VerificationStatus
+    verifier: str
+    reason: str = ""
+
+    def to_domain(self) -> SecretVerification:
+        return SecretVerification(status=self.status, verifier=self.verifier, reason=self.reason)
+
+
 class VulnerabilityModel(_Model):
     advisory_id: str
     aliases: list[str] = []
@@ -151,6 +162,21 @@ class VulnerabilityModel(_Model):
             fixed_versions=tuple(self.fixed_versions),
             cvss_vectors=tuple(self.cvss_vectors),
         )
+
+
+class ExploitModel(_Model):
+    """KEV/EPSS as the report's writer knew them. Read and checked, then left out of
+    the domain value: it is derived from the reader's own feeds (the server's KEV/EPSS
+    tables, the CLI's cache), never trusted from a report."""
+
+    kev: bool
+    kev_cve: str | None = None
+    kev_date_added: date | None = None
+    kev_due_date: date | None = None
+    kev_ransomware: bool | None = None
+    epss: float | None = Field(default=None, ge=0.0, le=1.0)
+    epss_percentile: float | None = Field(default=None, ge=0.0, le=1.0)
+    epss_cve: str | None = None
 
 
 class FindingModel(_Model):
@@ -171,6 +197,8 @@ class FindingModel(_Model):
     fingerprint: str
     suppression: SuppressionModel | None = None
     baseline_state: BaselineState | None = None
+    verification: VerificationModel | None = None
+    exploit: ExploitModel | None = None
 
     def to_domain(self) -> Finding:
         return Finding(
@@ -191,6 +219,7 @@ class FindingModel(_Model):
             fingerprint=self.fingerprint,
             suppression=self.suppression.to_domain() if self.suppression else None,
             baseline_state=self.baseline_state,
+            verification=self.verification.to_domain() if self.verification else None,
         )
 
 

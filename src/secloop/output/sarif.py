@@ -29,6 +29,7 @@ from secloop.core.location import Location
 from secloop.core.result import Failed, ScanResult, Skipped
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
+from secloop.intel.model import ExploitSignal
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 
 __all__ = [
@@ -81,15 +82,17 @@ class SarifFormatter(Formatter):
 
     def render(self, result: ScanResult, context: ReportContext) -> str:
         """The log as indented JSON; key order is insertion order, so it is deterministic."""
-        return json.dumps(build_log(result), indent=2, ensure_ascii=False) + "\n"
+        log = build_log(result, context.exploits)
+        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def build_log(result: ScanResult) -> Json:
-    """The whole SARIF log: one run."""
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [_run(result)]}
+def build_log(result: ScanResult, exploits: Mapping[str, ExploitSignal] | None = None) -> Json:
+    """The whole SARIF log: one run; ``exploits`` adds KEV/EPSS result properties."""
+    run = _run(result, exploits or {})
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def _run(result: ScanResult) -> Json:
+def _run(result: ScanResult, exploits: Mapping[str, ExploitSignal]) -> Json:
     descriptors, rule_indexes = _descriptors(result)
     return {
         "tool": {"driver": _driver(result, descriptors)},
@@ -103,7 +106,10 @@ def _run(result: ScanResult) -> Json:
             }
         },
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_indexes[finding.rule_id]) for finding in result.findings],
+        "results": [
+            _result(finding, rule_indexes[finding.rule_id], exploits.get(finding.fingerprint))
+            for finding in result.findings
+        ],
         "properties": _run_properties(result),
     }
 
@@ -258,7 +264,7 @@ def _help(description: str, remediation: str, references: Sequence[str]) -> Json
 # --- results -----------------------------------------------------------------------
 
 
-def _result(finding: Finding, rule_index: int) -> Json:
+def _result(finding: Finding, rule_index: int, signal: ExploitSignal | None) -> Json:
     sarif: Json = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
@@ -274,7 +280,7 @@ def _result(finding: Finding, rule_index: int) -> Json:
         sarif["baselineState"] = finding.baseline_state.value
     if finding.suppression is not None:
         sarif["suppressions"] = [_suppression(finding.suppression)]
-    sarif["properties"] = _result_properties(finding)
+    sarif["properties"] = _result_properties(finding, signal)
     return sarif
 
 
@@ -336,7 +342,21 @@ def _suppression(suppression: Suppression) -> Json:
     return sarif
 
 
-def _result_properties(finding: Finding) -> Json:
+def _exploit_properties(signal: ExploitSignal) -> Json:
+    """``kev``/``epss`` properties, as GitHub code scanning shows any result property."""
+    properties: Json = {"kev": signal.in_kev}
+    if signal.kev is not None:
+        properties["kevCve"] = signal.kev_cve
+        properties["kevDateAdded"] = signal.kev.date_added.isoformat()
+        properties["kevRansomware"] = signal.kev.ransomware
+    if signal.epss is not None:
+        properties["epss"] = signal.epss
+        properties["epssPercentile"] = signal.epss_percentile
+        properties["epssCve"] = signal.epss_cve
+    return properties
+
+
+def _result_properties(finding: Finding, signal: ExploitSignal | None) -> Json:
     properties: Json = {
         "kind": finding.kind.value,
         "severity": finding.severity.name,
@@ -351,6 +371,13 @@ def _result_properties(finding: Finding) -> Json:
         properties["fixedVersions"] = list(vulnerability.fixed_versions)
         if vulnerability.cvss_vectors:
             properties["cvssVectors"] = list(vulnerability.cvss_vectors)
+        if signal is not None:
+            properties.update(_exploit_properties(signal))
+    if finding.verification is not None:  # --verify: what the secret's provider answered
+        properties["verification"] = {
+            "status": finding.verification.status.value,
+            "verifier": finding.verification.verifier,
+        }
     layer = finding.location.layer
     if layer is not None:
         properties["layer"] = {"diffId": layer.diff_id, "index": layer.index}

@@ -6,9 +6,12 @@ document here is small and fully covered by tests of the specification's require
 fields (SPDX 2.3 clauses 6 and 7) and relationships.
 
 Shape: the document DESCRIBES one package for the scanned target, which CONTAINS
-one package per purl (and one for the operating system, if known). Where a package
-was found (file, image layer) is kept as ``OTHER`` annotations, as SPDX 2.3 has no
-free-form properties; vulnerabilities found in a package become ``SECURITY`` /
+one package per purl (and one for the operating system, if known). The dependency
+graph is ``DEPENDS_ON``: the target on the roots of the graph, each package on the
+packages its lockfile says it requires (see
+:func:`~secloop.output.cyclonedx.dependency_graph`). Where a package was found
+(file, image layer) is kept as ``OTHER`` annotations, as SPDX 2.3 has no free-form
+properties; vulnerabilities found in a package become ``SECURITY`` /
 ``advisory`` external references. A declared licence is ``licenseDeclared`` (a
 declaration that is no SPDX expression becomes a ``LicenseRef-`` with its text under
 ``hasExtractedLicensingInfos``); ``licenseConcluded`` stays ``NOASSERTION``, since a
@@ -30,7 +33,7 @@ from secloop.core.license import is_spdx_expression
 from secloop.core.package import Package
 from secloop.core.result import OperatingSystem, ScanResult
 from secloop.core.target import Target, TargetKind
-from secloop.output.cyclonedx import sbom_serial, timestamp, unique_packages
+from secloop.output.cyclonedx import dependency_graph, sbom_serial, timestamp, unique_packages
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 
 __all__ = ["DOCUMENT_ID", "TARGET_ID", "SpdxFormatter", "spdx_id_for"]
@@ -64,7 +67,8 @@ def spdx_document(result: ScanResult) -> dict[str, Any]:
     packages = [_target_package(result.target)]
     relationships = [_relationship(DOCUMENT_ID, "DESCRIBES", TARGET_ID)]
     extracted: dict[str, str] = {}
-    for package in unique_packages(result.packages):
+    inventory = unique_packages(result.packages)
+    for package in inventory:
         entry = _package(package, advisories.get(package.purl, ()), tool, created)
         entry["licenseDeclared"] = _declared_license(package.license, extracted)
         packages.append(entry)
@@ -72,6 +76,7 @@ def spdx_document(result: ScanResult) -> dict[str, Any]:
     if result.operating_system is not None:
         packages.append(_os_package(result.operating_system))
         relationships.append(_relationship(TARGET_ID, "CONTAINS", "SPDXRef-OperatingSystem"))
+    relationships += _dependencies(inventory)
     safe_name = _UNSAFE.sub("-", result.target.name).strip("-") or "target"
     document: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
@@ -103,6 +108,16 @@ def _declared_license(declared: str | None, extracted: dict[str, str]) -> str:
     for ref in _LICENSE_REF.findall(declared):
         extracted.setdefault(ref, ref.removeprefix("LicenseRef-"))
     return declared
+
+
+def _dependencies(inventory: list[Package]) -> list[dict[str, str]]:
+    roots, edges = dependency_graph(inventory)
+    ids = {purl: spdx_id_for(purl) for purl in edges}  # hashed once, not once per edge
+    found = [_relationship(TARGET_ID, "DEPENDS_ON", ids[root]) for root in roots]
+    for parent, children in edges.items():
+        element = ids[parent]
+        found += [_relationship(element, "DEPENDS_ON", ids[child]) for child in children]
+    return found
 
 
 def _relationship(element: str, kind: str, related: str) -> dict[str, str]:

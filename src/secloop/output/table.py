@@ -14,7 +14,7 @@ system, so the text does not depend on the terminal or the environment.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from io import StringIO
 
 from rich import box
@@ -26,6 +26,7 @@ from secloop.core.finding import BaselineState, Finding
 from secloop.core.fingerprint import fingerprint_subject
 from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
+from secloop.intel.model import ExploitSignal
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 
 __all__ = ["TableFormatter", "summary_line"]
@@ -48,7 +49,7 @@ class TableFormatter(Formatter):
     def render(self, result: ScanResult, context: ReportContext) -> str:
         buffer = StringIO()
         console = _console(context, buffer)
-        for renderable in _sections(result):
+        for renderable in _sections(result, context.exploits):
             console.print(renderable)
         # one unwrapped line, so that CI logs can be grepped for it
         console.print(Text(summary_line(result), style="bold"), soft_wrap=True)
@@ -79,11 +80,11 @@ def _console(context: ReportContext, buffer: StringIO) -> Console:
     )
 
 
-def _sections(result: ScanResult) -> list[RenderableType]:
+def _sections(result: ScanResult, exploits: Mapping[str, ExploitSignal]) -> list[RenderableType]:
     parts: list[RenderableType] = [_header(result)]
     active = [finding for finding in result.findings if finding.active]
     if active:
-        parts.extend(_finding_tables(active))
+        parts.extend(_finding_tables(active, exploits))
     else:
         parts.append(Text("No findings.", style="bold green"))
     parts.extend(_coverage_section(result))
@@ -122,16 +123,18 @@ def group_by_subject(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     return {subject: sorted(groups[subject], key=_sort_key) for subject in sorted(groups)}
 
 
-def _finding_tables(active: Sequence[Finding]) -> list[RenderableType]:
+def _finding_tables(
+    active: Sequence[Finding], exploits: Mapping[str, ExploitSignal]
+) -> list[RenderableType]:
     tables: list[RenderableType] = []
     for subject, findings in group_by_subject(active).items():
         noun = "finding" if len(findings) == 1 else "findings"
         heading = Text(f"{subject} ({len(findings)} {noun})", style="bold underline")
-        tables.append(Group(Text(""), heading, _finding_table(findings)))
+        tables.append(Group(Text(""), heading, _finding_table(findings, exploits)))
     return tables
 
 
-def _finding_table(findings: Sequence[Finding]) -> Table:
+def _finding_table(findings: Sequence[Finding], exploits: Mapping[str, ExploitSignal]) -> Table:
     table = Table(box=box.SQUARE, expand=True)
     table.add_column("Severity", no_wrap=True)
     table.add_column("Rule", overflow="fold")
@@ -141,14 +144,26 @@ def _finding_table(findings: Sequence[Finding]) -> Table:
         table.add_row(
             Text(finding.severity.name, style=_SEVERITY_STYLES[finding.severity]),
             Text(finding.rule_id),
-            _title_cell(finding),
+            _title_cell(finding, exploits.get(finding.fingerprint)),
             Text(_location_text(finding)),
         )
     return table
 
 
-def _title_cell(finding: Finding) -> Text:
-    """The title, then the message and fix versions when they add something."""
+def exploit_text(signal: ExploitSignal) -> str:
+    """``KEV since 2021-12-10 (ransomware) · EPSS 0.976 (99.9th percentile)``."""
+    parts: list[str] = []
+    if signal.kev is not None:
+        ransomware = " (ransomware)" if signal.kev.ransomware else ""
+        parts.append(f"in CISA KEV since {signal.kev.date_added.isoformat()}{ransomware}")
+    if signal.epss is not None and signal.epss_percentile is not None:
+        parts.append(f"EPSS {signal.epss:.3f} ({signal.epss_percentile * 100:.1f}th percentile)")
+    return " · ".join(parts)
+
+
+def _title_cell(finding: Finding, signal: ExploitSignal | None = None) -> Text:
+    """The title, then the message, fix versions and exploit intelligence when they
+    add something."""
     cell = Text(finding.title)
     extra: list[str] = []
     if finding.message and finding.message != finding.title:
@@ -157,6 +172,8 @@ def _title_cell(finding: Finding) -> Text:
     if vulnerability is not None:
         fixed = ", ".join(vulnerability.fixed_versions) or "no fix available"
         extra.append(f"installed {vulnerability.installed_version}; fixed in: {fixed}")
+    if signal is not None:
+        extra.append(exploit_text(signal))
     for line in extra:
         cell.append("\n")
         cell.append(line, style="dim")

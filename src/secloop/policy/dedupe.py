@@ -15,7 +15,8 @@ Steps:
    finding through the framework named after its tool, e.g. ``{"bandit": ("B506",)}``).
    The second key catches pairs whose CWEs differ (secloop files ``yaml.load`` under
    CWE-502, Bandit under CWE-20). Findings without a path and line have no key.
-3. A peer finding whose key a better-ranked finding already holds is dropped, and the
+3. A peer finding whose key a strictly better-ranked finding already holds (never one
+   of the same tool) is dropped, and the
    kept finding records it in ``frameworks["reported-by"]`` as ``tool:rule`` (for
    example ``bandit:B602``), so reports show that a second tool agrees.
 
@@ -87,7 +88,9 @@ def dedupe_peer_findings(
         finding = findings[index]
         keys = _keys(finding, catalogue)
         owner = next((owners[k] for k in keys if k in owners), None)
-        if owner is not None and _rank(finding) > 0:
+        # Only a better-ranked tool absorbs a finding: two results of one tool on one
+        # line (Bandit's B602 and B607) are two problems, not a duplicate.
+        if owner is not None and _rank(finding) > _rank(findings[owner]):
             kept[owner] = _with_reporter(kept[owner], finding)
             continue
         kept[index] = finding

@@ -199,6 +199,8 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
             collected.packages.extend(_placed_in_layer(output.packages, content.entry))
             if output.operating_system is not None:
                 collected.operating_system = output.operating_system
+            for problem in output.problems:
+                collected.coverage.append(Failed(path=path, reason=problem, by=plugin.name))
         else:
             findings: list[Finding] = []
             for item in plugin.scan_file(content):

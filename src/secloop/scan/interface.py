@@ -164,6 +164,9 @@ class Opener(ABC):
 class AnalyzerOutput:
     packages: tuple[Package, ...] = ()
     operating_system: OperatingSystem | None = None
+    # Parts of the file that could not be taken (the packages read are kept): each is
+    # recorded as failed in the coverage manifest, so nothing is dropped silently.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,8 +8,10 @@
     │       └── UploadTooLargeError   over the configured byte limit (HTTP 413)
     └── ServerError              the server cannot do what was asked
         ├── NotFoundError             no such project, scan or finding (HTTP 404)
-        ├── TransitionError      a status change the lifecycle forbids (HTTP 409/422)
-        └── IntelError           a KEV/EPSS feed cannot be fetched or parsed; nothing changed
+        └── TransitionError      a status change the lifecycle forbids (HTTP 409/422)
+
+``IntelError`` (a KEV/EPSS feed cannot be fetched or parsed; nothing changed) is
+:class:`secloop.intel.errors.IntelError`, shared with the CLI's local cache.
 
 Who is at fault decides the branch: the uploaded data (IngestError: fail closed,
 nothing is written) or the request (NotFoundError, TransitionError).
@@ -18,6 +20,16 @@ nothing is written) or the request (NotFoundError, TransitionError).
 from __future__ import annotations
 
 from secloop.core.errors import Error, ReportError
+from secloop.intel.errors import IntelError
+
+__all__ = [
+    "IngestError",
+    "IntelError",
+    "NotFoundError",
+    "ServerError",
+    "TransitionError",
+    "UploadTooLargeError",
+]
 
 
 class IngestError(ReportError):
@@ -38,7 +50,3 @@ class NotFoundError(ServerError):
 
 class TransitionError(ServerError):
     """A status change the lifecycle does not allow, or one missing what it requires."""
-
-
-class IntelError(ServerError):
-    """A threat-intelligence feed is unreachable, too large or malformed; nothing was stored."""

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from secloop.core.errors import Error
 from secloop.server.correlate import PeerIndex
-from secloop.server.errors import IngestError
 from secloop.server.gcpause import gc_paused
 from secloop.server.ingest import ImportedReport, ImportFormat, ImportLimits, import_report
 from secloop.server.storage import repository
@@ -124,15 +123,3 @@ def _partial(report: ImportedReport) -> ImportedReport:
     from dataclasses import replace
 
     return replace(report, complete=False)
-
-
-def run_background_ingest(
-    factory: SessionFactory, scan_id: int, upload: Upload, *, peers: PeerIndex, limits: ImportLimits
-) -> None:
-    """The asynchronous variant: errors are recorded on the scan row, not raised."""
-    try:
-        run_ingest(factory, scan_id, upload, peers=peers, limits=limits)
-    except IngestError as err:
-        LOG.info("scan %s rejected: %s", scan_id, err)
-    except (Error, IntegrityError, OperationalError):
-        LOG.exception("scan %s failed", scan_id)

@@ -6,8 +6,9 @@ once, in one of two ways:
 
 - Precompiled in the database (PyPI, npm, crates.io, Go, Hex, Pub): each range is
   stored as byte intervals of binary version keys (:mod:`secloop.vulndb.spans`), so
-  testing an installed version is two ``bytes`` comparisons per interval, and a
-  record is decoded only when it matches.
+  testing an installed version is two ``bytes`` comparisons per interval, and of a
+  record that matches only what a finding shows is read (:class:`AdvisoryFacts`, in
+  bulk with :meth:`BatchMatcher.match_many`).
 - Compiled here from the record (every other ecosystem, or a version without a binary
   key): every event version is turned into a sortable key (:func:`versions.key_for`)
   and each range's events are sorted when the advisory is first compiled, so testing
@@ -30,13 +31,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from secloop.core.advisory import EventKind, RangeType
+from secloop.vulndb.collector import collector_paused
+from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match
 from secloop.vulndb.names import normalise_name
 from secloop.vulndb.store import PackageIndex, VulnerabilityStore
 from secloop.vulndb.versions import VersionKey, key_for
-from secloop.vulndb.versions.binary import binary_key_for
+from secloop.vulndb.versions.binary import BinaryKey, binary_key_for
 
-__all__ = ["BatchMatcher", "CompiledEntry", "CompiledRange", "compile_entries", "merge_fixes"]
+__all__ = [
+    "BatchMatcher",
+    "CompiledEntry",
+    "CompiledRange",
+    "Pending",
+    "Query",
+    "compile_entries",
+    "merge_fixes",
+]
 
 _EVALUATED = frozenset({RangeType.ECOSYSTEM.value, RangeType.SEMVER.value})
 _RANK = {
@@ -50,6 +61,8 @@ _FIXED = EventKind.FIXED.value
 _LIMIT = EventKind.LIMIT.value
 
 Fix = tuple[Any, str]  # (sort key, version as written)
+Pending = tuple[str, int, list[Fix]]  # a match before its facts are read: id, entry, fixes
+Query = tuple[str, Sequence[str], str]  # ecosystem, names of one package, its version
 Hits = dict[str, dict[int, list[int]]]  # id -> entry -> ranges containing the version
 
 
@@ -164,21 +177,20 @@ def _hits(packages: Sequence[PackageIndex], version: str, probe: bytes) -> Hits:
     return hits
 
 
-StoredFix = tuple[int, int, str, bytes]  # entry, range, version, binary key
+# [entry, range, version, binary key in hex], as stored: hex digits (fixed width, lower
+# case) order as the bytes they encode, prefixes included, so keys compare undecoded
+StoredFix = list[Any]
 
 
 def _stored_fixes(text: str) -> list[StoredFix]:
-    return [
-        (entry, index, version, bytes.fromhex(key))
-        for entry, index, version, key in json.loads(text)
-    ]
+    rows: list[StoredFix] = json.loads(text)
+    return rows
 
 
-def _fixes_above(
-    rows: Iterable[StoredFix], entries: dict[int, list[int]], probe: bytes
-) -> list[Fix]:
-    """The fixes above the version in the containing ranges of each affecting entry,
-    or in all its ranges when it is only listed; in record order, as ``affects``."""
+def _fixes_above(rows: Iterable[StoredFix], entries: dict[int, list[int]], probe: str) -> list[Fix]:
+    """The fixes above the version (``probe``: its binary key in hex) in the containing
+    ranges of each affecting entry, or in all its ranges when it is only listed; in
+    record order, as ``affects``."""
     fixes: list[Fix] = []
     for entry, index, version, key in rows:
         containing = entries.get(entry)
@@ -194,17 +206,19 @@ class BatchMatcher:
 
     One instance per scan. Precompiled advisories are tested from the store's spans;
     the others are compiled on first use and cached by (id, ecosystem), so a record
-    shared by many packages (or many versions of one) is decoded and sorted once. The
-    full :class:`Advisory` is built only for records that match.
+    shared by many packages (or many versions of one) is decoded and sorted once. Of
+    a record that matches only its :class:`AdvisoryFacts` are read, in bulk.
     """
 
     def __init__(self, store: VulnerabilityStore) -> None:
         self._store = store
         self._compiled: dict[tuple[str, str], tuple[CompiledEntry, ...]] = {}
         self._fixes: dict[str, list[StoredFix]] = {}  # by the stored text: parsed once
+        self._binaries: dict[str, BinaryKey | None] = {}
 
     def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
-        self._store.prefetch(ecosystem, names)
+        with collector_paused():
+            self._store.prefetch(ecosystem, names)
 
     def _entries(
         self, identifier: str, ecosystem: str, key: VersionKey
@@ -218,7 +232,7 @@ class BatchMatcher:
 
     def _general_match(
         self, identifier: str, ecosystem: str, wanted: Collection[str], version: str
-    ) -> Match | None:
+    ) -> Pending | None:
         """The record-compiled path, for an advisory without a precompiled form."""
         key = key_for(ecosystem)
         version_key = key(version)
@@ -231,7 +245,7 @@ class BatchMatcher:
             if entry_fixes is not None:
                 found = found or entry
                 fixes.extend(entry_fixes)
-        return None if found is None else self._match(identifier, found.index, fixes)
+        return None if found is None else (identifier, found.index, fixes)
 
     def _stored(self, packages: Sequence[PackageIndex], identifier: str) -> list[StoredFix]:
         rows: list[StoredFix] = []
@@ -246,30 +260,70 @@ class BatchMatcher:
             rows.sort(key=lambda row: row[0])  # entries of two names, in record order
         return rows
 
-    def _match(self, identifier: str, index: int, fixes: list[Fix]) -> Match:
-        advisory = self._store.advisory(identifier)
-        return Match(
-            advisory=advisory, affected=advisory.affected[index], fixed_versions=merge_fixes(fixes)
-        )
+    def _binary(self, ecosystem: str) -> BinaryKey | None:
+        """``binary_key_for``, remembered per ecosystem: asked once per package."""
+        try:
+            return self._binaries[ecosystem]
+        except KeyError:
+            binary = self._binaries[ecosystem] = binary_key_for(ecosystem)
+            return binary
+
+    def _pending(self, ecosystem: str, names: Sequence[str], version: str) -> list[Pending]:
+        """What :meth:`match` finds, before the matching records' facts are read."""
+        binary = self._binary(ecosystem)
+        probe = binary(version) if binary is not None else None
+        if len(names) == 1:  # most packages: no duplicate to drop
+            wanted: Collection[str] = (normalise_name(ecosystem, names[0]),)
+        else:
+            wanted = dict.fromkeys(normalise_name(ecosystem, n) for n in names)
+        packages = [self._store.package(ecosystem, n) for n in wanted]
+        if len(packages) == 1:
+            ids: Iterable[str] = packages[0].ids
+            general: Collection[str] = packages[0].general
+        else:
+            ids = dict.fromkeys(i for p in packages for i in p.ids)
+            general = frozenset().union(*(p.general for p in packages))
+        found: list[Pending] = []
+        if probe is None:  # no binary key for this version: every record the general way
+            general = frozenset(ids)
+        hits = _hits(packages, version, probe) if probe is not None else {}
+        probe_hex = probe.hex() if probe is not None else ""
+        for identifier in ids:
+            if identifier in general:
+                matched = self._general_match(identifier, ecosystem, wanted, version)
+                if matched is not None:
+                    found.append(matched)
+            elif identifier in hits:
+                entries = hits[identifier]
+                stored = self._stored(packages, identifier)
+                found.append((identifier, min(entries), _fixes_above(stored, entries, probe_hex)))
+        return found
+
+    def _matches(
+        self, pending: Sequence[Pending], facts: Mapping[str, AdvisoryFacts]
+    ) -> list[Match]:
+        return [
+            Match(
+                facts=facts[identifier],
+                entry=entry,
+                # most matches have one fix or none: nothing to merge or sort
+                fixed_versions=merge_fixes(fixes) if len(fixes) > 1 else (*(v for _, v in fixes),),
+            )
+            for identifier, entry, fixes in pending
+        ]
 
     def match(self, ecosystem: str, names: Sequence[str], version: str) -> list[Match]:
         """Every advisory affecting ``version`` of the package known by ``names``, in
         the order the reference scan lists them. UnknownEcosystemError as ``key_for``."""
-        key_for(ecosystem)
-        binary = binary_key_for(ecosystem)
-        probe = binary(version) if binary is not None else None
-        wanted = dict.fromkeys(normalise_name(ecosystem, n) for n in names)
-        packages = [self._store.package(ecosystem, n) for n in wanted]
-        hits = _hits(packages, version, probe) if probe is not None else {}
-        self._store.load_records(hits)  # the matching records, in one query
-        matches: list[Match] = []
-        for identifier in dict.fromkeys(i for p in packages for i in p.ids):
-            if probe is None or any(identifier in p.general for p in packages):
-                found = self._general_match(identifier, ecosystem, wanted, version)
-                if found is not None:
-                    matches.append(found)
-            elif identifier in hits:
-                entries = hits[identifier]
-                fixes = _fixes_above(self._stored(packages, identifier), entries, probe)
-                matches.append(self._match(identifier, min(entries), fixes))
-        return matches
+        pending = self._pending(ecosystem, names, version)
+        return self._matches(pending, self._store.load_facts(i for i, _, _ in pending))
+
+    def match_many(self, queries: Iterable[Query]) -> list[list[Match]]:
+        """:meth:`match` for many packages, each query ``(ecosystem, names, version)``,
+        with the facts of every matching record read in a few bulk queries (a record
+        hit by several packages is read and decoded once). UnknownEcosystemError as
+        :meth:`match`: pass only ecosystems with a version order."""
+        with collector_paused():
+            pending = [self._pending(e, names, version) for e, names, version in queries]
+            facts = self._store.load_facts(i for found in pending for i, _, _ in found)
+            return [self._matches(found, facts) for found in pending]

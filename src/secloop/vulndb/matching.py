@@ -37,6 +37,7 @@ from secloop.core.advisory import (
     RangeEvent,
     RangeType,
 )
+from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.names import normalise_name
 from secloop.vulndb.versions import Comparator
 
@@ -53,11 +54,21 @@ _KIND_ORDER = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """One advisory affecting one installed version, with the fixes that apply."""
+    """One advisory affecting one installed version, with the fixes that apply.
 
-    advisory: Advisory
-    affected: AffectedPackage
+    It carries what a finding shows of the advisory (:class:`AdvisoryFacts`), not the
+    whole record: a scan of a large inventory matches thousands of records and decodes
+    none of them in full. ``entry`` says which ``affected[]`` entry matched first, for
+    a caller that reads the record (``VulnerabilityStore.advisory``).
+    """
+
+    facts: AdvisoryFacts
+    entry: int  # position of the first matching entry in the advisory's ``affected``
     fixed_versions: tuple[str, ...]  # every fix above the installed version, lowest first
+
+    @property
+    def id(self) -> str:
+        return self.facts.id
 
     @property
     def nearest_fix(self) -> str | None:
@@ -146,25 +157,27 @@ def evaluate(
     """Match ``version`` of a package (known by ``names``) against every affected entry."""
     wanted = {normalise(ecosystem, n) for n in names}
     fixes: list[str] = []
-    found: AffectedPackage | None = None
-    for affected in advisory.affected:
+    found: int | None = None
+    for index, affected in enumerate(advisory.affected):
         if affected.ecosystem != ecosystem or normalise(ecosystem, affected.name) not in wanted:
             continue
         found_fixes = affects(affected, version, compare)
         if found_fixes is not None:
-            found = found or affected
+            found = index if found is None else found
             fixes.extend(found_fixes)
     if found is None:
         return None
     return Match(
-        advisory=advisory,
-        affected=found,
+        facts=AdvisoryFacts.of(advisory),
+        entry=found,
         fixed_versions=tuple(sort_versions(dict.fromkeys(fixes), compare)),
     )
 
 
 def group_by_alias(matches: Sequence[Match]) -> list[list[Match]]:
     """Union the matches whose ids or aliases overlap; each group is one vulnerability."""
+    if len(matches) < 2:  # the common case in a large scan: nothing to union
+        return [list(matches)] if matches else []
     parent = list(range(len(matches)))
 
     def find(index: int) -> int:
@@ -175,7 +188,7 @@ def group_by_alias(matches: Sequence[Match]) -> list[list[Match]]:
 
     owner: dict[str, int] = {}
     for index, match in enumerate(matches):
-        for identifier in match.advisory.all_ids:
+        for identifier in match.facts.all_ids:
             if identifier in owner:
                 parent[find(index)] = find(owner[identifier])
             else:

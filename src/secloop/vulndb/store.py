@@ -1,10 +1,12 @@
 """The local vulnerability index: one SQLite file, keyed for per-package lookup.
 
-Layout: ``advisories(id, modified, record)`` holds each record as compact JSON of the
-core :class:`Advisory`; ``affected(ecosystem, name, advisory_id, fixes)`` is the lookup
-index, names normalised per ecosystem (:mod:`secloop.vulndb.names`); ``meta`` holds the
-schema version, the as-of time (the newest ``modified`` among the records, or what the
-importer says) and import statistics.
+Layout: ``advisories(id, modified, record, facts)`` holds each record as compact JSON of
+the core :class:`Advisory`, and beside it the part a finding shows
+(:class:`~secloop.vulndb.facts.AdvisoryFacts`, schema 3) in a smaller positional form,
+which is all a scan reads of a matching record; ``affected(ecosystem, name,
+advisory_id, fixes)`` is the lookup index, names normalised per ecosystem
+(:mod:`secloop.vulndb.names`); ``meta`` holds the schema version, the as-of time (the
+newest ``modified`` among the records, or what the importer says) and import statistics.
 
 The precompiled form (schema 2): for ecosystems whose version order has a binary key
 (:mod:`secloop.vulndb.versions.binary`: PyPI, npm, crates.io, Go, Hex, Pub) every
@@ -43,6 +45,7 @@ from secloop.vulndb.errors import (
     DatabaseOutdatedError,
     UnknownEcosystemError,
 )
+from secloop.vulndb.facts import AdvisoryFacts, facts_from_json, facts_to_json
 from secloop.vulndb.names import normalise_name
 from secloop.vulndb.spans import EntryForm, UnencodableVersionError, compile_entry
 from secloop.vulndb.versions.binary import binary_key_for
@@ -57,14 +60,16 @@ __all__ = [
     "default_db_path",
 ]
 
-SCHEMA_VERSION = "2"  # 2: precompiled ranges (spans, listed, affected.fixes)
+SCHEMA_VERSION = "3"  # 2: precompiled ranges (spans, listed, affected.fixes); 3: facts
 _DB_ENV = "SECLOOP_DB"
 
 _CHUNK = 500  # names per ``IN (...)`` query, well under SQLite's variable limit
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT, record TEXT NOT NULL);
+CREATE TABLE advisories (
+    id TEXT PRIMARY KEY, modified TEXT, record TEXT NOT NULL, facts TEXT NOT NULL
+);
 CREATE TABLE affected (
     ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL, fixes TEXT,
     PRIMARY KEY (ecosystem, name, advisory_id)
@@ -202,9 +207,14 @@ def _add_rows(rows: _Rows, advisory: Advisory) -> None:
 def _write(connection: sqlite3.Connection, kept: dict[str, Advisory], meta: dict[str, str]) -> int:
     connection.executescript(_SCHEMA)
     connection.executemany(
-        "INSERT INTO advisories VALUES (?, ?, ?)",
+        "INSERT INTO advisories VALUES (?, ?, ?, ?)",
         (
-            (a.id, a.modified.isoformat() if a.modified else None, advisory_to_json(a))
+            (
+                a.id,
+                a.modified.isoformat() if a.modified else None,
+                advisory_to_json(a),
+                facts_to_json(AdvisoryFacts.of(a)),
+            )
             for a in kept.values()
         ),
     )
@@ -352,6 +362,7 @@ class VulnerabilityStore:
         self.path = path
         self._connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         self._cache: dict[str, Advisory] = {}
+        self._facts: dict[str, AdvisoryFacts] = {}
         self._texts: dict[str, str] = {}
         self._parsed: dict[str, dict[str, Any]] = {}
         self._packages: dict[tuple[str, str], PackageIndex] = {}
@@ -427,6 +438,20 @@ class VulnerabilityStore:
             placeholders = ", ".join("?" * len(chunk))
             query = f"SELECT id, record FROM advisories WHERE id IN ({placeholders})"  # noqa: S608
             self._texts.update(self._connection.execute(query, chunk))
+
+    def load_facts(self, identifiers: Iterable[str]) -> Mapping[str, AdvisoryFacts]:
+        """The facts of many ids, read in one query per chunk and decoded once per
+        store; the result maps every id asked for (KeyError: an id the index lacks)."""
+        wanted = list(dict.fromkeys(identifiers))
+        cache = self._facts
+        missing = [i for i in wanted if i not in cache]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            placeholders = ", ".join("?" * len(chunk))
+            query = f"SELECT id, facts FROM advisories WHERE id IN ({placeholders})"  # noqa: S608
+            for identifier, text in self._connection.execute(query, chunk):
+                cache[identifier] = facts_from_json(identifier, text)
+        return {i: cache[i] for i in wanted}
 
     def _text(self, identifier: str) -> str:
         text = self._texts.get(identifier)

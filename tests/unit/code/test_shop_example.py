@@ -11,9 +11,8 @@ from tests.unit.code.support import scan_file
 
 SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
-#: (file, line, rule) per PROBLEMS.md section 4. Not covered by this slice: Q7 (SSRF
-#: across two functions: needs inter-procedural flow), Q9 (== on a hash), Q12 (token in
-#: a log line), Q13 (cookie flags).
+#: (file, line, rule) per PROBLEMS.md section 4. Not covered: Q7 (SSRF across two
+#: modules: the flow is followed one call deep within a module only).
 EXPECTED = {
     ("app/db.py", 74, "PY-SQLI-001"),  # Q1
     ("app/main.py", 140, "PY-CMDI-001"),  # Q2
@@ -23,7 +22,10 @@ EXPECTED = {
     ("app/payments.py", 45, "PY-HTTP-001"),  # Q6
     ("app/auth.py", 18, "PY-HASH-001"),  # Q8
     ("app/auth.py", 40, "PY-JWT-001"),  # Q10
+    ("app/auth.py", 22, "PY-TIMING-001"),  # Q9
     ("app/auth.py", 44, "PY-RAND-001"),  # Q11
+    ("app/main.py", 85, "PY-LOG-001"),  # Q12
+    ("app/main.py", 37, "PY-COOKIE-001"),  # Q13
     ("app/main.py", 153, "PY-DEBUG-001"),  # Q14
     ("app/main.py", 153, "PY-BIND-001"),  # Q14
 }

@@ -40,6 +40,13 @@ def test_own_finding_kept_and_peers_recorded() -> None:
     assert kept.frameworks["cwe"] == ("CWE-78",)
 
 
+def test_two_results_of_one_tool_on_one_line_are_both_kept() -> None:
+    partial_path = code("bandit", "BANDIT-B607", 5, cwe=["CWE-78"], bandit=["B607"])
+    assert dedupe_peer_findings([BANDIT, partial_path]) == [BANDIT, partial_path]
+    (kept,) = dedupe_peer_findings([BANDIT, partial_path, OWN])
+    assert kept.frameworks[REPORTED_BY] == ("bandit:B602", "bandit:B607")
+
+
 def test_other_line_or_cwe_is_not_a_duplicate() -> None:
     moved = code("bandit", "BANDIT-B602", 6, cwe=["CWE-78"], bandit=["B602"])
     other = code("bandit", "BANDIT-B403", 5, cwe=["CWE-502"], bandit=["B403"])

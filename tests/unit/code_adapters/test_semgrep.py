@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from secloop.core.result import Failed, ScanResult
 from secloop.core.severity import Severity
+from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.code.adapters.semgrep import (
+    MAX_BATCH_ARGV_CHARS,
+    MAX_BATCH_FILES,
     RULES_ENV,
     SemgrepScanner,
+    batches,
     parse_semgrep_output,
 )
-from secloop.scan.interface import FileContent, FileEntry, Inventory, PartialFailure, ScanError
+from secloop.scan.engine import ScanRequest, run_scan
+from secloop.scan.interface import FileContent, FileEntry, Inventory, ScanError
+from secloop.scan.registry import Registry
 from tests.conftest import CORPUS_ROOT
 
 SAMPLES = CORPUS_ROOT / "defectdojo-scan-samples" / "semgrep"
@@ -107,17 +114,26 @@ def test_absent_executable_is_skipped_with_a_reason(monkeypatch: pytest.MonkeyPa
 
 
 def fake_semgrep(tmp_path: Path) -> Path:
-    """A stand-in executable that records its argv and prints one result for the target."""
+    """A stand-in executable implementing Semgrep's JSON contract: it records each argv
+    and reports one result per target file that contains ``shell=True``."""
     script = tmp_path / "semgrep"
     script.write_text(
         f"#!{sys.executable}\n"
         "import json, sys, pathlib\n"
-        "pathlib.Path(sys.argv[0] + '.argv').write_text(json.dumps(sys.argv[1:]))\n"
-        "target = sys.argv[-1]\n"
-        "print(json.dumps({'results': [{'check_id': 'rules.shell-true', 'path': target,\n"
-        "  'start': {'line': 5, 'col': 5}, 'end': {'line': 5, 'col': 36},\n"
-        "  'extra': {'severity': 'ERROR', 'message': 'shell', 'lines': 'requires login',\n"
-        "            'metadata': {'cwe': ['CWE-78: OS Command Injection']}}}],\n"
+        "log = pathlib.Path(sys.argv[0] + '.argv')\n"
+        "runs = json.loads(log.read_text()) if log.exists() else []\n"
+        "log.write_text(json.dumps([*runs, sys.argv[1:]]))\n"
+        "targets = sys.argv[sys.argv.index('--') + 1:]\n"
+        "results = []\n"
+        "for target in targets:\n"
+        "    for number, line in enumerate(pathlib.Path(target).read_text().splitlines(), 1):\n"
+        "        if 'shell=True' in line:\n"
+        "            results.append({'check_id': 'rules.shell-true', 'path': target,\n"
+        "              'start': {'line': number, 'col': 5}, 'end': {'line': number, 'col': 36},\n"
+        "              'extra': {'severity': 'ERROR', 'message': 'shell',\n"
+        "                        'lines': 'requires login',\n"
+        "                        'metadata': {'cwe': ['CWE-78: OS Command Injection']}}})\n"
+        "print(json.dumps({'results': results,\n"
         "  'errors': [{'level': 'warn', 'message': 'ignored'}]}))\n",
         encoding="utf-8",
     )
@@ -125,23 +141,81 @@ def fake_semgrep(tmp_path: Path) -> Path:
     return script
 
 
-def test_run_uses_local_config_and_privacy_flags(tmp_path: Path) -> None:
+def _runs(executable: Path) -> list[list[str]]:
+    runs: list[list[str]] = json.loads(Path(f"{executable}.argv").read_text(encoding="utf-8"))
+    return runs
+
+
+def _tree(root: Path, files: int) -> None:
+    for n in range(files):
+        path = root / f"svc{n % 3}" / f"mod{n}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(SOURCE if n % 2 == 0 else b"print('safe')\n")
+    (root / "README.md").write_text("not source\n", encoding="utf-8")
+
+
+def _scan(root: Path, scanner: SemgrepScanner) -> ScanResult:
+    registry = Registry(openers=(FilesystemOpener(),), scanners=(scanner,))
+    return run_scan(ScanRequest(spec=str(root), scanners=("semgrep",)), registry)
+
+
+def _rules_dir(tmp_path: Path) -> Path:
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "python.yaml").write_text(RULES, encoding="utf-8")
+    return rules
+
+
+def test_one_run_per_scan_with_local_config_and_privacy_flags(tmp_path: Path) -> None:
+    rules = _rules_dir(tmp_path)
     executable = fake_semgrep(tmp_path)
-    scanner = SemgrepScanner(executable=str(executable), rules=[str(rules)])
-    entry = FileEntry(path="svc/run.py", size=len(SOURCE))
-    assert scanner.applies_to(entry)
-    (finding,) = scanner.scan_file(FileContent(entry=entry, data=SOURCE))
-    argv = json.loads(Path(f"{executable}.argv").read_text(encoding="utf-8"))
+    root = tmp_path / "repo"
+    _tree(root, 6)
+    result = _scan(root, SemgrepScanner(executable=str(executable), rules=[str(rules)]))
+    (argv,) = _runs(executable)
     assert argv[:3] == ["scan", "--config", str(rules.resolve())]
     assert {"--metrics=off", "--disable-version-check", "--json"} <= set(argv)
-    assert argv[-1] == "svc/run.py"
-    assert not isinstance(finding, PartialFailure)
-    assert finding.location.path == "svc/run.py"
+    assert sorted(argv[argv.index("--") + 1 :]) == sorted(f"svc{n % 3}/mod{n}.py" for n in range(6))
+    paths = sorted((f.location.path, f.location.start_line) for f in result.findings)
+    assert paths == [("svc0/mod0.py", 5), ("svc1/mod4.py", 5), ("svc2/mod2.py", 5)]
+    finding = result.findings[0]
     assert finding.evidence == "subprocess.run(cmd, shell=True)"
     assert finding.frameworks["cwe"] == ("CWE-78",)
+    assert "subprocess.run(cmd, shell=True)" in finding.anchor
+
+
+def test_large_scans_run_in_bounded_batches(tmp_path: Path) -> None:
+    executable = fake_semgrep(tmp_path)
+    root = tmp_path / "repo"
+    _tree(root, MAX_BATCH_FILES + 20)
+    scanner = SemgrepScanner(executable=str(executable), rules=[str(_rules_dir(tmp_path))])
+    result = _scan(root, scanner)
+    runs = _runs(executable)
+    assert [len(argv[argv.index("--") + 1 :]) for argv in runs] == [MAX_BATCH_FILES, 20]
+    assert len(result.findings) == (MAX_BATCH_FILES + 20 + 1) // 2
+
+
+def test_batches_bound_count_and_argument_length() -> None:
+    assert batches([]) == []
+    names = [f"f{n}.py" for n in range(MAX_BATCH_FILES * 2 + 1)]
+    assert [len(b) for b in batches(names)] == [MAX_BATCH_FILES, MAX_BATCH_FILES, 1]
+    long_names = ["d/" * 2000 + f"f{n}.py" for n in range(40)]
+    for batch in batches(long_names):
+        assert sum(len(name) + 1 for name in batch) <= MAX_BATCH_ARGV_CHARS
+    assert sum(len(b) for b in batches(long_names)) == 40
+
+
+def test_semgrep_failure_is_recorded_and_the_scan_goes_on(tmp_path: Path) -> None:
+    broken = tmp_path / "semgrep"
+    broken.write_text(f"#!{sys.executable}\nimport sys\nsys.exit('boom: bad rules')\n")
+    broken.chmod(0o755)
+    root = tmp_path / "repo"
+    _tree(root, 2)
+    scanner = SemgrepScanner(executable=str(broken), rules=[str(_rules_dir(tmp_path))])
+    result = _scan(root, scanner)
+    assert result.findings == ()
+    reasons = [c.reason for c in result.coverage if isinstance(c, Failed) and c.by == "semgrep"]
+    assert any("semgrep failed (exit 1): boom: bad rules" in r for r in reasons), reasons
 
 
 def test_rules_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,18 +224,20 @@ def test_rules_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(RULES_ENV, str(rules))
     scanner = SemgrepScanner(executable=str(fake_semgrep(tmp_path)))
     assert list(scanner.scan_inventory(Inventory())) == []
+    entry = FileEntry(path="a.py", size=len(SOURCE))
+    assert scanner.applies_to(entry)
+    assert list(scanner.scan_file(FileContent(entry=entry, data=SOURCE))) == []
 
 
 @pytest.mark.skipif(shutil.which("semgrep") is None, reason="semgrep is not installed")
 def test_real_semgrep_run(tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "python.yaml").write_text(RULES, encoding="utf-8")
+    rules = _rules_dir(tmp_path)
+    root = tmp_path / "repo"
+    _tree(root, 4)
     executable = shutil.which("semgrep")
     scanner = SemgrepScanner(executable=executable, rules=[str(rules)], timeout_seconds=300)
-    entry = FileEntry(path="tests/run.py", size=len(SOURCE))
-    results = list(scanner.scan_file(FileContent(entry=entry, data=SOURCE)))
-    findings = [r for r in results if not isinstance(r, PartialFailure)]
-    assert [(f.location.path, f.location.start_line) for f in findings] == [("tests/run.py", 5)]
-    assert findings[0].frameworks["cwe"] == ("CWE-78",)
+    result = _scan(root, scanner)
+    found = sorted((f.location.path, f.location.start_line) for f in result.findings)
+    assert found == [("svc0/mod0.py", 5), ("svc2/mod2.py", 5)]
+    assert result.findings[0].frameworks["cwe"] == ("CWE-78",)
     assert os.environ.get("SEMGREP_SEND_METRICS") != "on"

@@ -170,3 +170,13 @@ def test_the_answer_does_not_print_its_secret(env: dict[str, str]) -> None:
     assert answer is not None
     assert answer.secret == SECRET
     assert SECRET not in repr(answer)
+
+
+def test_docker_hub_helper_keys_and_unusable_configs(env: dict[str, str]) -> None:
+    _config(env, {"credHelpers": {"index.docker.io": "teststore"}})
+    assert docker_config_credentials(DOCKER_HUB, env) == Credentials("alice", SECRET)
+    assert _calls(env) == ["get https://index.docker.io/v1/"]
+    (Path(env["DOCKER_CONFIG"]) / "config.json").write_text('["not", "an", "object"]')
+    assert docker_config_credentials("registry.test", env) is None
+    _config(env, {"credsStore": "", "auths": "not a map"})
+    assert docker_config_credentials("registry.test", env) is None

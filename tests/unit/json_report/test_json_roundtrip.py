@@ -33,6 +33,7 @@ from secloop.core import (
     VulnerabilityDetail,
 )
 from secloop.core.errors import ReportError
+from secloop.core.finding import SecretVerification, VerificationStatus
 from secloop.output.interface import ReportContext
 from secloop.output.json_format import JsonFormatter, load_result, result_to_document
 
@@ -89,6 +90,12 @@ vulns = st.builds(
     fixed_versions=st.lists(ids, max_size=2).map(tuple),
     cvss_vectors=st.lists(text, max_size=1).map(tuple),
 )
+verifications = st.builds(
+    SecretVerification,
+    status=st.sampled_from(VerificationStatus),
+    verifier=ids,
+    reason=text,
+)
 frameworks = st.dictionaries(ids, st.lists(ids, max_size=2).map(tuple), max_size=2)
 findings = st.builds(
     Finding,
@@ -109,6 +116,7 @@ findings = st.builds(
     fingerprint=ids,
     suppression=st.none() | suppressions,
     baseline_state=st.none() | st.sampled_from(BaselineState),
+    verification=st.none() | verifications,
 )
 rules = st.builds(
     Rule,

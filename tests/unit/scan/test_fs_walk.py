@@ -9,7 +9,12 @@ import pytest
 
 from secloop.core.result import Skipped, SkipReason
 from secloop.core.target import TargetKind
-from secloop.scan.artifact.fs import DirectoryArtifact, FilesystemOpener, SingleFileArtifact
+from secloop.scan.artifact.fs import (
+    DirectoryArtifact,
+    FilesystemOpener,
+    SingleFileArtifact,
+    read_bounded,
+)
 from secloop.scan.interface import ArtifactError, FileEntry, ScanError, ScanLimits
 
 
@@ -164,3 +169,21 @@ def test_every_walk_meets_the_file_limit_afresh(tmp_path: Path) -> None:
     first = [e.path for e in artifact.walk() if isinstance(e, FileEntry)]
     second = [e.path for e in artifact.walk() if isinstance(e, FileEntry)]
     assert sorted(first) == sorted(second) == ["a.txt", "b.txt"]
+
+
+def test_read_bounded_reads_on_when_the_file_grew_after_the_stat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "growing.log"
+    path.write_bytes(b"abcdef")
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:  # the size seen before the writer appended
+        fields = list(real_fstat(fd))
+        fields[6] = 2  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    assert read_bounded(path, 10, "growing.log") == b"abcdef"
+    with pytest.raises(ScanError, match="larger than the 4 byte limit"):
+        read_bounded(path, 4, "growing.log")

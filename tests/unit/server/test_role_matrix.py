@@ -11,6 +11,7 @@ called with each caller's bearer token, the dashboard with each caller's session
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -181,6 +182,29 @@ def _revoke(world: World, caller: str) -> httpx.Response:
     return world.api(caller, "DELETE", f"/api/v1/tokens/{_own_token(world, caller)}")
 
 
+def _job_record(world: World, project: str) -> str:
+    """A queued import job of ``project`` (or server-wide with ""), straight in the store."""
+    from secloop.server.workers import JobRecord
+    from secloop.server.workers.interface import JobKind, JobState
+
+    job_id = uuid.uuid4().hex
+    runner = world.client.app.state.workers.runner  # type: ignore[attr-defined]
+    runner.store.create(
+        JobRecord(
+            id=job_id, kind=JobKind.IMPORT if project else JobKind.INTEL_REFRESH,
+            state=JobState.QUEUED, created_at=datetime.now(UTC), project=project,
+        )
+    )  # fmt: skip
+    return job_id
+
+
+def _job_of(project: str) -> Call:
+    def call(world: World, caller: str) -> httpx.Response:
+        return world.api(caller, "GET", f"/api/v1/jobs/{_job_record(world, project)}")
+
+    return call
+
+
 def _delete_project(world: World, caller: str) -> httpx.Response:
     world.restore()
     return world.api(caller, "DELETE", "/api/v1/projects/p")
@@ -246,7 +270,7 @@ RULES: dict[tuple[str, str], tuple[Rule, Call | None]] = {
         Rule.MANAGE,
         _api("DELETE", "/api/v1/projects/p/members/eve"),
     ),
-    ("GET", "/api/v1/jobs/{job_id}"): (Rule.USER, _api("GET", "/api/v1/jobs/nosuchjob")),
+    ("GET", "/api/v1/jobs/{job_id}"): (Rule.READ, _job_of("p")),
     ("POST", "/api/v1/jobs/intel-refresh"): (
         Rule.SERVER_ADMIN,
         _api("POST", "/api/v1/jobs/intel-refresh"),
@@ -344,3 +368,26 @@ def test_unknown_and_forbidden_projects_look_the_same_to_non_admins(world: World
         response = world.api("other", "GET", f"/api/v1/projects/{name}/sla")
         assert response.status_code == 403
     assert world.api("root", "GET", "/api/v1/projects/does-not-exist/sla").status_code == 404
+
+
+def test_jobs_are_read_by_their_project_and_server_wide_ones_by_admins(world: World) -> None:
+    world.restore()
+    server_wide = _job_of("")
+    for caller in CALLERS:
+        response = server_wide(world, caller)
+        assert (response.status_code == 200) == (caller == "root"), (caller, response.text)
+    q_job = _job_of("q")
+    assert q_job(world, "other").json()["status_url"].startswith("/api/v1/jobs/")
+    assert q_job(world, "viewer").status_code == 403
+    gone = _job_of("deleted-project")
+    assert gone(world, "viewer").status_code == 403
+    assert gone(world, "root").status_code == 200
+    assert world.api("viewer", "GET", "/api/v1/jobs/nosuchjob").status_code == 404
+
+
+def test_submitted_jobs_record_the_project_they_write_to() -> None:
+    from secloop.server.workers.execute import queued_record
+    from secloop.server.workers.jobs import IntelRefreshJob, RescanJob
+
+    assert queued_record("a", RescanJob(project="p", targets=("/src",))).project == "p"
+    assert queued_record("b", IntelRefreshJob()).project == ""

@@ -5,6 +5,7 @@ parts) against the straightforward reference: ``evaluate`` per candidate advisor
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from secloop.core.advisory import (
     RangeType,
 )
 from secloop.core.finding import Finding
-from secloop.core.package import Package
+from secloop.core.package import Package, PackageLocation
 from secloop.scan.interface import Inventory
-from secloop.scan.vuln import VulnerabilityScanner
+from secloop.scan.vuln import VulnerabilityScanner, scanner
 from secloop.scan.vuln.findings import finding_for
 from secloop.vulndb.matching import evaluate, group_by_alias
 from secloop.vulndb.osv import parse_record
@@ -112,7 +113,7 @@ _PROBES = {
 }  # fmt: skip
 
 
-def test_edge_case_ranges_agree_with_the_reference(tmp_path: Path) -> None:
+def _edge_case_database(tmp_path: Path) -> tuple[Path, list[Package]]:
     advisories = []
     for ecosystem, ranges in _EDGE_RANGES.items():
         for index, rng in enumerate(ranges):
@@ -139,7 +140,36 @@ def test_edge_case_ranges_agree_with_the_reference(tmp_path: Path) -> None:
         for version in probes
         for name, source in (("pkg.a", None), ("pkg-b", "Pkg_a"))
     ]
+    return db, packages
+
+
+def test_edge_case_ranges_agree_with_the_reference(tmp_path: Path) -> None:
+    db, packages = _edge_case_database(tmp_path)
     assert _compare_scans(db, packages) > 20
+
+
+def test_small_batches_and_repeated_releases_agree_with_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Releases matched a few at a time (records read per batch), each release once,
+    its findings moved to every other place it appears, in inventory order."""
+    monkeypatch.setattr(scanner, "_BATCH", 3)
+    db, packages = _edge_case_database(tmp_path)
+    elsewhere = [replace(p, locations=(PackageLocation(path="other/lock.json"),)) for p in packages]
+    assert _compare_scans(db, [*packages, *reversed(elsewhere)]) > 40
+
+
+def test_versionless_and_unknown_ecosystem_packages_match_nothing(tmp_path: Path) -> None:
+    db, packages = _edge_case_database(tmp_path)
+    unmatched = [
+        Package.create(name="pkg.a", version="", ecosystem="npm"),  # a git dependency
+        Package.create(name="pkg.a", version="1.0.0", ecosystem="NoSuchEcosystem"),
+    ]
+    inventory = Inventory(packages=(unmatched[0], *packages, unmatched[1]))
+    found = list(VulnerabilityScanner(db).scan_inventory(inventory))
+    assert found == list(
+        VulnerabilityScanner(db).scan_inventory(Inventory(packages=tuple(packages)))
+    )
 
 
 def _pypa_sample() -> list[Advisory]:

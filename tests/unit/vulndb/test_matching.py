@@ -15,6 +15,7 @@ from secloop.core.advisory import (
     RangeEvent,
     RangeType,
 )
+from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match, affects, evaluate, group_by_alias, range_contains
 from secloop.vulndb.osv import parse_record
 from secloop.vulndb.versions import comparator_for
@@ -109,14 +110,15 @@ def test_nearest_fix_is_the_lowest_fix_above_the_installed_version() -> None:
 def test_aliased_records_form_one_group() -> None:
     def match(identifier: str, *aliases: str) -> Match:
         advisory = Advisory(id=identifier, aliases=aliases)
-        return Match(
-            advisory=advisory,
-            affected=AffectedPackage(ecosystem="PyPI", name="x"),
-            fixed_versions=(),
-        )
+        return Match(facts=AdvisoryFacts.of(advisory), entry=0, fixed_versions=())
 
     groups = group_by_alias([match("PYSEC-1", "CVE-1"), match("GHSA-1", "CVE-1"), match("OTHER")])
     assert sorted(len(g) for g in groups) == [1, 2]
+    # chains join transitively; one match or none needs no union
+    chain = [match("A-1", "CVE-1"), match("B-1", "CVE-2"), match("C-1", "CVE-1", "CVE-2")]
+    assert [[m.id for m in g] for g in group_by_alias(chain)] == [["A-1", "B-1", "C-1"]]
+    assert [[m.id for m in g] for g in group_by_alias(chain[:1])] == [["A-1"]]
+    assert group_by_alias([]) == []
 
 
 # --- the PyPA advisory database, checked against an independent oracle -------------

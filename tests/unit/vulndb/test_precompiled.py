@@ -20,9 +20,15 @@ from secloop.core.advisory import (
     EventKind,
     RangeEvent,
     RangeType,
+    SeverityScore,
 )
 from secloop.vulndb.compiled import BatchMatcher
-from secloop.vulndb.errors import DatabaseCorruptError, DatabaseOutdatedError
+from secloop.vulndb.errors import (
+    DatabaseCorruptError,
+    DatabaseOutdatedError,
+    UnknownEcosystemError,
+)
+from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match, evaluate, range_contains
 from secloop.vulndb.names import normalise_name
 from secloop.vulndb.spans import range_spans
@@ -100,8 +106,8 @@ def _comparable(match: Match, ecosystem: str) -> tuple[Any, ...]:
     key = key_for(ecosystem)
     fixes = match.fixed_versions
     return (
-        match.advisory.id,
-        match.affected,
+        match.facts,  # read from the stored facts, or taken from the record
+        match.entry,
         sorted(fixes, key=lambda v: (key(v), v)),
         [key(v) for v in fixes],
     )
@@ -148,7 +154,7 @@ def _check_against_reference(ecosystem: str, advisories: list[Advisory]) -> None
                         )
                     ]
                     order = _listing_order(advisories, ecosystem, names)
-                    slow.sort(key=lambda m: order.index(m.advisory.id))
+                    slow.sort(key=lambda m: order.index(m.id))
                     assert [_comparable(m, ecosystem) for m in fast] == [
                         _comparable(m, ecosystem) for m in slow
                     ], (names, version)
@@ -270,12 +276,12 @@ def test_unencodable_versions_fall_back_to_the_record_path(tmp_path: Path) -> No
     with VulnerabilityStore(db) as store:
         assert store.package("PyPI", "pkg").general == frozenset({"BIG-1"})
         matcher = BatchMatcher(store)
-        found = {m.advisory.id: m.fixed_versions for m in matcher.match("PyPI", ["pkg"], "1.0")}
+        found = {m.id: m.fixed_versions for m in matcher.match("PyPI", ["pkg"], "1.0")}
         assert found == {"BIG-1": (huge,), "LISTED-1": (), "PLAIN-1": ("2.0",)}
         # an installed version without a binary key: every record the general way
-        ids = {m.advisory.id for m in matcher.match("PyPI", ["PKG"], huge)}
+        ids = {m.id for m in matcher.match("PyPI", ["PKG"], huge)}
         assert ids == {"LISTED-1", "PLAIN-1"}  # 1.99...9 is below 2.0
-        assert [m.advisory.id for m in matcher.match("PyPI", ["pkg"], "0.5")] == [
+        assert [m.id for m in matcher.match("PyPI", ["pkg"], "0.5")] == [
             "BIG-1",
             "LISTED-1",
         ]
@@ -304,9 +310,10 @@ def _set_schema(db: Path, value: str) -> None:
 def test_a_database_from_an_older_secloop_says_how_to_rebuild_it(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
     build_database(db, [_advisory("A-1", ("introduced", "0"))], source="t")
-    _set_schema(db, "1")
-    with pytest.raises(DatabaseOutdatedError, match=r"older secloop .*secloop db update"):
-        VulnerabilityStore(db)
+    for older in ("1", "2"):  # 2: without the stored facts a scan reads
+        _set_schema(db, older)
+        with pytest.raises(DatabaseOutdatedError, match=r"older secloop .*secloop db update"):
+            VulnerabilityStore(db)
     _set_schema(db, "99")
     with pytest.raises(DatabaseCorruptError, match=r"schema '99'.*secloop that built it"):
         VulnerabilityStore(db)
@@ -342,7 +349,84 @@ def test_unknown_and_unkeyed_ecosystems_are_indexed_without_spans(tmp_path: Path
         assert store.record("U-1")["id"] == "U-1"  # read with the index: no extra query
         matcher = BatchMatcher(store)
         matches = matcher.match("Debian:12", ["openssl"], "3.0.9-1")
-        assert [(m.advisory.id, m.fixed_versions) for m in matches] == [
-            ("D-1", ("3.0.11-1~deb12u1",))
-        ]
+        assert [(m.id, m.fixed_versions) for m in matches] == [("D-1", ("3.0.11-1~deb12u1",))]
         assert matcher.match("Debian:12", ["openssl"], "3.0.11-1~deb12u1") == []
+
+
+def test_stored_facts_are_what_a_finding_shows(tmp_path: Path) -> None:
+    advisory = Advisory(
+        id="GHSA-xxxx",
+        aliases=("CVE-2024-1", "PYSEC-2024-1"),
+        summary="  Überflow in pkg \n",
+        details="\n  First line of the details.\nSecond line.",
+        affected=(AffectedPackage(ecosystem="PyPI", name="pkg"),),
+        severity=(
+            SeverityScore(type="CVSS_V3", score="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+        ),
+        references=("https://example.invalid/a", "https://example.invalid/b"),
+        database_specific={"severity": "MODERATE"},
+    )
+    bare = Advisory(id="BARE-1", affected=(AffectedPackage(ecosystem="PyPI", name="pkg"),))
+    db = tmp_path / "db.sqlite"
+    build_database(db, [advisory, bare], source="t")
+    with VulnerabilityStore(db) as store:
+        facts = store.load_facts(["GHSA-xxxx", "BARE-1", "GHSA-xxxx"])
+        assert list(facts) == ["GHSA-xxxx", "BARE-1"]
+        assert facts["GHSA-xxxx"] == AdvisoryFacts(
+            id="GHSA-xxxx",
+            aliases=("CVE-2024-1", "PYSEC-2024-1"),
+            summary="Überflow in pkg",
+            headline="First line of the details.",
+            severity=(("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),),
+            rating="MODERATE",
+            references=("https://example.invalid/a", "https://example.invalid/b"),
+        )
+        assert facts["GHSA-xxxx"].all_ids == ("GHSA-xxxx", "CVE-2024-1", "PYSEC-2024-1")
+        assert facts["BARE-1"] == AdvisoryFacts(id="BARE-1") == AdvisoryFacts.of(bare)
+        assert store.load_facts(["BARE-1"])["BARE-1"] is facts["BARE-1"]  # decoded once
+        with pytest.raises(KeyError):
+            store.load_facts(["NOT-STORED"])
+
+
+def test_match_many_equals_match_per_package_and_shares_records(tmp_path: Path) -> None:
+    shared = Advisory(
+        id="SHARED-1",
+        affected=tuple(
+            AffectedPackage(
+                ecosystem="PyPI",
+                name=name,
+                ranges=(
+                    AffectedRange(
+                        type=RangeType.ECOSYSTEM,
+                        events=(
+                            RangeEvent(EventKind.INTRODUCED, "1.0"),
+                            RangeEvent(EventKind.FIXED, "2.0"),
+                            RangeEvent(EventKind.FIXED, "1.5"),
+                        ),
+                    ),
+                ),
+            )
+            for name in ("pkg", "other")
+        ),
+    )
+    records = [shared, _advisory("PLAIN-1", ("introduced", "0"), ("fixed", "1.2"))]
+    db = tmp_path / "db.sqlite"
+    build_database(db, records, source="t")
+    queries = [
+        ("PyPI", ("pkg",), "1.1"),
+        ("PyPI", ("Other",), "1.2"),
+        ("PyPI", ("pkg",), "3.0"),
+        ("Debian:12", ("pkg",), "1.0-1"),
+    ]
+    with VulnerabilityStore(db) as store:
+        many = BatchMatcher(store).match_many(queries)
+        assert many == [BatchMatcher(store).match(*query) for query in queries]
+        assert [[(m.id, m.entry, m.fixed_versions) for m in found] for found in many] == [
+            [("PLAIN-1", 0, ("1.2",)), ("SHARED-1", 0, ("1.5", "2.0"))],
+            [("SHARED-1", 1, ("1.5", "2.0"))],
+            [],
+            [],
+        ]
+        assert many[0][1].facts is many[1][0].facts  # one record, read and decoded once
+        with pytest.raises(UnknownEcosystemError):
+            BatchMatcher(store).match_many([("NoSuchEcosystem", ("pkg",), "1.0")])

@@ -5,6 +5,13 @@ syscall *exits* (``evt.dir`` is ``<``), ``evt.res`` is ``SUCCESS`` or an errno
 name, ``proc.exe`` is argv[0] and ``proc.exepath`` the executable's path,
 ``proc.aname`` without an index is every ancestor (``[0]`` is the process itself),
 ``fd.num`` is -1 after a failed open, ``container.id`` is ``host`` outside containers.
+
+Strings arrive cut at bpftrace's string size (``BPFTRACE_STRLEN`` minus the NUL).
+A value that long may have been cut: the path of a successful open is then read back
+from ``/proc/<pid>/fd/<fd>`` (whole while the file is still open), and whatever stays
+cut ends with :data:`TRUNCATED` so that ``=`` and ``endswith`` cannot match a prefix
+by mistake (``startswith`` and ``contains`` on the kept prefix still work). The
+payload's ``evt.truncated`` names the fields concerned.
 """
 
 from __future__ import annotations
@@ -13,16 +20,21 @@ import errno
 import ipaddress
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secloop.runtime.event import Event
-from secloop.runtime.sensor.procs import ProcessTable, ProcInfo, UserNames
+from secloop.runtime.sensor.procs import HOST, ProcessTable, ProcInfo, UserNames
 from secloop.runtime.sensor.wire import RawRecord
 
-__all__ = ["EventBuilder", "open_flags_text"]
+if TYPE_CHECKING:
+    from secloop.runtime.sensor.pods import PodDirectory
+
+__all__ = ["TRUNCATED", "EventBuilder", "open_flags_text"]
+
+TRUNCATED = "\u2026"
+"""Appended to a string value that bpftrace may have cut (the ellipsis, U+2026)."""
 
 _AT_FDCWD = -100
-_STRLEN_CUT = 63  # BPFTRACE_STRLEN 64 minus the NUL: a string this long may be cut
 _OPEN_FLAGS = (
     (0o100, "O_CREAT"),
     (0o200, "O_EXCL"),
@@ -105,6 +117,14 @@ def _resid(kind: str) -> Callable[[tuple[int, ...], tuple[str, ...]], dict[str, 
     }
 
 
+def _named(*names: str) -> Callable[[tuple[str, ...]], dict[str, Any]]:
+    """Strings in probe order -> ``evt.arg.<name>`` (missing strings are empty)."""
+    return lambda s: {f"evt.arg.{n}": s[i] if i < len(s) else "" for i, n in enumerate(names)}
+
+
+_SYMLINK = _named("target", "linkpath")
+_LINK = _named("oldpath", "newpath")
+
 # syscall -> (numeric args, strings after comm) -> evt.arg.* fields, as Falco names them.
 _ARGUMENTS: dict[str, Callable[[tuple[int, ...], tuple[str, ...]], dict[str, Any]]] = {
     "execve": lambda _, s: {"evt.arg.filename": s[0] if s else ""},
@@ -121,17 +141,51 @@ _ARGUMENTS: dict[str, Callable[[tuple[int, ...], tuple[str, ...]], dict[str, Any
     "bpf": lambda a, _: {"evt.arg.cmd": a[0]},
     "init_module": lambda a, _: {"evt.arg.len": a[0]},
     "finit_module": lambda a, _: {"evt.arg.fd": a[0], "evt.arg.flags": a[1]},
+    "symlink": lambda _, s: _SYMLINK(s),
+    "symlinkat": lambda a, s: {"evt.arg.linkdirfd": _s32(a[0]), **_SYMLINK(s)},
+    "link": lambda _, s: _LINK(s),
+    "linkat": lambda a, s: {
+        "evt.arg.olddir": _s32(a[0]),
+        "evt.arg.newdir": _s32(a[1]),
+        "evt.arg.flags": a[2],
+        **_LINK(s),
+    },
 }
 
 
 class EventBuilder:
     """Turns records into events, keeping the process table current."""
 
-    def __init__(self, table: ProcessTable, users: UserNames, *, clock_offset_ns: int = 0) -> None:
+    def __init__(
+        self,
+        table: ProcessTable,
+        users: UserNames,
+        *,
+        clock_offset_ns: int = 0,
+        strlen: int = 64,
+        pods: PodDirectory | None = None,
+    ) -> None:
         self.table = table
+        self.pods = pods
         self.users = users
         self.clock_offset_ns = clock_offset_ns
+        self.cut = strlen - 1  # a string of this many bytes may have been cut
         self.count = 0
+        self._marking = False  # this event marked a value as cut
+
+    def _cut(self, value: str) -> bool:
+        # A character is 1 to 4 UTF-8 bytes: only lengths in between need the encoding.
+        if len(value) >= self.cut:
+            return True
+        if 4 * len(value) < self.cut:
+            return False
+        return len(value.encode("utf-8", errors="replace")) >= self.cut
+
+    def _marked(self, value: str) -> str:
+        if not self._cut(value):
+            return value
+        self._marking = True
+        return value + TRUNCATED
 
     def build(self, record: RawRecord) -> Event:
         """The event of ``record``; exec records update the process table first."""
@@ -143,6 +197,10 @@ class EventBuilder:
             )
         payload = self._common(record, proc)
         payload.update(self._specific(record, proc))
+        if self._marking or TRUNCATED in proc.cmdline or TRUNCATED in proc.exepath:
+            self._marking = False
+            cut = [k for k, v in payload.items() if isinstance(v, str) and v.endswith(TRUNCATED)]
+            payload["evt.truncated"] = tuple(cut)
         self.count += 1
         return Event(
             source="syscall",
@@ -152,16 +210,16 @@ class EventBuilder:
         )
 
     def _exec_info(self, record: RawRecord) -> ProcInfo:
-        argv = record.strings[2:]
+        argv = tuple(self._marked(arg) for arg in record.strings[2:])
         filename = record.strings[1] if len(record.strings) > 1 else ""
         exepath = filename
-        if len(filename) >= _STRLEN_CUT or not filename.startswith("/"):
-            exepath = self.table.readlink(record.pid, "exe") or filename
+        if self._cut(filename) or not filename.startswith("/"):
+            exepath = self.table.readlink(record.pid, "exe") or self._marked(filename)
         return ProcInfo(
             pid=record.pid,
             ppid=record.ppid,
             name=record.comm,
-            exe=argv[0] if argv else filename,
+            exe=argv[0] if argv else self._marked(filename),
             exepath=exepath,
             args=tuple(argv[1:]),
             tty=record.args[0],
@@ -203,6 +261,11 @@ class EventBuilder:
             payload[f"proc.aname[{depth}]"] = parent.name
             payload[f"proc.apid[{depth}]"] = parent.pid
             payload[f"proc.aexepath[{depth}]"] = parent.exepath
+        if self.pods is not None and proc.container_id != HOST:
+            pod = self.pods.lookup(proc.container_id)
+            if pod is not None:
+                payload["k8s.pod.name"] = pod.name
+                payload["k8s.ns.name"] = pod.namespace
         if chain:
             parent = chain[0]
             payload.update(
@@ -222,11 +285,15 @@ class EventBuilder:
         if kind == "connect":
             return self._connect(record)
         arguments = _ARGUMENTS.get(kind)
-        return {} if arguments is None else arguments(record.args, record.strings[1:])
+        strings = tuple(self._marked(value) for value in record.strings[1:])
+        return {} if arguments is None else arguments(record.args, strings)
 
     def _open(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
         flags, dirfd = record.args[0], _s32(record.args[2])
         path = record.strings[1] if len(record.strings) > 1 else ""
+        if self._cut(path):
+            whole = self.table.readlink(record.pid, f"fd/{record.ret}") if record.ret >= 0 else ""
+            path = whole if whole.startswith("/") else self._marked(path)
         if not path.startswith("/"):
             base = proc.cwd
             if dirfd != _AT_FDCWD:

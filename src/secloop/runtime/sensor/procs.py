@@ -10,12 +10,22 @@ bounded: the table is an LRU of ``max_entries`` processes.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["HOST", "ProcInfo", "ProcessTable", "UserNames", "container_id_from_cgroup"]
+__all__ = [
+    "HOST",
+    "CgroupPaths",
+    "ProcInfo",
+    "ProcessTable",
+    "UserNames",
+    "cgroup2_root",
+    "container_id_from_cgroup",
+]
 
 HOST = "host"
 _CONTAINER_ID = re.compile(
@@ -59,13 +69,18 @@ def container_id_from_cgroup(text: str) -> str:
 class UserNames:
     """uid -> name from an ``/etc/passwd``-format file, re-read when it changes."""
 
-    def __init__(self, path: Path = Path("/etc/passwd")) -> None:
+    def __init__(self, path: Path = Path("/etc/passwd"), check_interval: float = 1.0) -> None:
         self.path = path
+        self.check_interval = check_interval
         self._stamp: float | None = None
+        self._checked = -check_interval
         self._names: dict[int, str] = {}
 
     def name(self, uid: int) -> str:
-        self._refresh()
+        now = time.monotonic()
+        if now - self._checked >= self.check_interval:  # a stat per event costs 10 % of decode
+            self._checked = now
+            self._refresh()
         return self._names.get(uid, str(uid) if uid >= 0 else "<NA>")
 
     def _refresh(self) -> None:
@@ -84,12 +99,74 @@ class UserNames:
         self._names = names
 
 
+def cgroup2_root(mounts: Path = Path("/proc/self/mounts")) -> Path | None:
+    """Where the cgroup v2 hierarchy is mounted (``/sys/fs/cgroup`` or, hybrid, ``.../unified``)."""
+    try:
+        text = mounts.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[2] == "cgroup2":
+            return Path(parts[1])
+    return None
+
+
+class CgroupPaths:
+    """Kernel cgroup id -> cgroup v2 path, read from the cgroup filesystem.
+
+    The id bpftrace reports is the inode number of the cgroup's directory, so the path
+    (which names the container) is known even after the process exited; /proc/<pid>
+    of a short-lived process is often gone before its record is decoded. The index is
+    rebuilt on a miss, at most once per ``min_interval`` seconds and over at most
+    ``max_dirs`` directories.
+    """
+
+    def __init__(
+        self, root: Path | None, *, min_interval: float = 0.5, max_dirs: int = 100_000
+    ) -> None:
+        self.root = root
+        self.min_interval = min_interval
+        self.max_dirs = max_dirs
+        self._paths: dict[int, str] = {}
+        self._built = -min_interval
+
+    def path(self, cgroup: int) -> str | None:
+        """The path of ``cgroup`` relative to the root (``/docker-<id>.scope``), or None."""
+        found = self._paths.get(cgroup)
+        if found is None and self.root is not None:
+            now = time.monotonic()
+            if now - self._built >= self.min_interval:
+                self._built = now
+                self._paths = self._index(self.root)
+                found = self._paths.get(cgroup)
+        return found
+
+    def _index(self, root: Path) -> dict[int, str]:
+        paths: dict[int, str] = {}
+        for directory, _, _ in os.walk(root):
+            relative = Path(directory).relative_to(root).as_posix()
+            try:
+                paths[Path(directory).stat().st_ino] = "/" + relative.removeprefix(".")
+            except OSError:
+                continue  # removed while walking
+            if len(paths) >= self.max_dirs:
+                break
+        return paths
+
+
 class ProcessTable:
     """pid -> :class:`ProcInfo`, fed by exec records and, failing that, by ``/proc``."""
 
-    def __init__(self, proc_root: Path = Path("/proc"), max_entries: int = 32_768) -> None:
+    def __init__(
+        self,
+        proc_root: Path = Path("/proc"),
+        max_entries: int = 32_768,
+        cgroups: CgroupPaths | None = None,
+    ) -> None:
         self.proc_root = proc_root
         self.max_entries = max_entries
+        self.cgroups = cgroups or CgroupPaths(None)
         self._procs: OrderedDict[int, ProcInfo] = OrderedDict()
         self._cgroups: dict[int, str] = {}
 
@@ -132,7 +209,8 @@ class ProcessTable:
         cached = self._cgroups.get(cgroup) if cgroup else None
         if cached is not None:
             return cached
-        text = self._read(pid, "cgroup")
+        path = self.cgroups.path(cgroup) if cgroup else None
+        text = f"0::{path}" if path is not None else self._read(pid, "cgroup")
         if text is None:
             return HOST
         found = container_id_from_cgroup(text)

@@ -229,6 +229,10 @@ _SIMPLE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bpf": (("args->cmd",), ()),
     "unshare": (("args->unshare_flags",), ()),
     "setns": (("args->fd", "args->flags"), ()),
+    "symlink": ((), ("args->oldname", "args->newname")),
+    "symlinkat": (("args->newdfd",), ("args->oldname", "args->newname")),
+    "link": ((), ("args->oldname", "args->newname")),
+    "linkat": (("args->olddfd", "args->newdfd", "args->flags"), ("args->oldname", "args->newname")),
 }
 
 

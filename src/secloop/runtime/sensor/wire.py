@@ -51,7 +51,7 @@ class RawRecord:
 
 def unwrap(line: bytes) -> str | None:
     """The ``printf`` text of one ``-f json`` line; None for bpftrace's other messages."""
-    fixed = _SIGN_EXTENDED.sub(rb"\1\\u00\2", line)
+    fixed = _SIGN_EXTENDED.sub(rb"\1\\u00\2", line) if b"\\uffffff" in line else line
     try:
         value = json.loads(fixed.decode("utf-8", errors="replace"))
     except ValueError as exc:

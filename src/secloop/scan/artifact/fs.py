@@ -52,7 +52,12 @@ def read_bounded(path: Path, limit: int, display: str) -> bytes:
     except OSError as err:
         raise ScanError(f"{display}: cannot read ({err.strerror or err})") from None
     with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
+        # Ask for what the file holds (plus one byte, to notice growth), not for the
+        # limit: read(limit + 1) allocates a limit-sized buffer for every small file.
+        expected = min(limit, os.fstat(handle.fileno()).st_size)
+        data = handle.read(expected + 1)
+        if len(data) > expected:  # grew since the stat: read on, up to the limit
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         raise ScanError(f"{display}: larger than the {limit} byte limit")
     return data

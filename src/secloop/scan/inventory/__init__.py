@@ -29,12 +29,13 @@ from secloop.scan.inventory.renv import RenvLockAnalyzer
 from secloop.scan.inventory.requirements import RequirementsAnalyzer
 from secloop.scan.inventory.uv import UvLockAnalyzer
 from secloop.scan.inventory.yarn import YarnLockAnalyzer
+from secloop.scan.sbom.analyzer import SbomFileAnalyzer
 
 __all__ = ["language_analyzers"]
 
 
 def language_analyzers() -> tuple[Analyzer, ...]:
-    """Every lockfile analyzer, in a stable order."""
+    """Every lockfile analyzer, and the one for SBOM files, in a stable order."""
     return (
         RequirementsAnalyzer(),
         PoetryLockAnalyzer(),
@@ -58,4 +59,5 @@ def language_analyzers() -> tuple[Analyzer, ...]:
         PubspecLockAnalyzer(),
         RenvLockAnalyzer(),
         ConanLockAnalyzer(),
+        SbomFileAnalyzer(),  # SBOMs shipped in the tree list packages too
     )

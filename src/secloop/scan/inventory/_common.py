@@ -21,13 +21,16 @@ from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEn
 __all__ = [
     "JsonKeyLines",
     "LockfileAnalyzer",
+    "NameIndex",
     "TextOffsets",
     "Unpinned",
     "load_json",
     "load_toml",
     "load_yaml",
     "make_package",
+    "merge_edges",
     "pypi_name",
+    "with_edges",
 ]
 
 
@@ -41,6 +44,7 @@ def make_package(
     direct: bool | None = None,
     license: str | None = None,
     dev: bool = False,
+    depends_on: tuple[str, ...] = (),
 ) -> Package:
     return Package.create(
         name=name,
@@ -50,6 +54,7 @@ def make_package(
         license=license,
         direct=direct,
         dev=dev,
+        depends_on=depends_on,
     )
 
 
@@ -187,11 +192,58 @@ def dedupe(packages: Iterable[Package]) -> tuple[Package, ...]:
         first = seen.get(key)
         if first is None:
             seen[key] = package
-        elif (package.direct and not first.direct) or (first.dev and not package.dev):
+        elif (
+            (package.direct and not first.direct)
+            or (first.dev and not package.dev)
+            or not set(package.depends_on) <= set(first.depends_on)
+        ):
             seen[key] = replace(
-                first, direct=first.direct or package.direct, dev=first.dev and package.dev
+                first,
+                direct=first.direct or package.direct,
+                dev=first.dev and package.dev,
+                depends_on=merge_edges(first.depends_on, package.depends_on),
             )
     return tuple(seen.values())
+
+
+def merge_edges(first: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, ...]:
+    """``first`` then what ``other`` adds, in order and without repeats."""
+    return (*first, *(purl for purl in dict.fromkeys(other) if purl not in first))
+
+
+def with_edges(packages: Iterable[Package], edges: Iterable[tuple[str, str]]) -> list[Package]:
+    """``packages`` with ``depends_on`` set from (parent purl, child purl) pairs; pairs
+    naming a package not in ``packages``, and self-edges, are dropped (a lockfile's
+    graph can only point at what it locks)."""
+    packages = list(packages)
+    known = {p.purl for p in packages}
+    children: dict[str, dict[str, None]] = {}
+    for parent, child in edges:
+        if parent != child and parent in known and child in known:
+            children.setdefault(parent, {})[child] = None
+    return [
+        replace(p, depends_on=merge_edges(p.depends_on, tuple(children[p.purl])))
+        if p.purl in children
+        else p
+        for p in packages
+    ]
+
+
+class NameIndex:
+    """Packages of one lockfile by name, to resolve the names its dependency lists
+    give into purls: ``name`` alone means every locked version of it (a lock keeps
+    several only under exclusive markers), ``name`` with a version means that one."""
+
+    def __init__(self, packages: Iterable[Package]) -> None:
+        self._by_name: dict[str, list[Package]] = {}
+        for package in packages:
+            self._by_name.setdefault(package.name, []).append(package)
+
+    def resolve(self, name: str, version: str | None = None) -> list[str]:
+        candidates = self._by_name.get(name, [])
+        if version is not None:
+            return [p.purl for p in candidates if p.version == version]
+        return [p.purl for p in candidates]
 
 
 class LockfileAnalyzer(Analyzer):

@@ -90,7 +90,7 @@ def parse_xml(text: str, path: str) -> XmlNode:
     """The document's root element; ScanError naming ``path`` for anything else."""
     try:
         from defusedxml import DefusedXmlException  # lazily: see the module docstring
-        from defusedxml.ElementTree import DefusedXMLParser  # noqa: TC004 - the real import
+        from defusedxml.ElementTree import DefusedXMLParser
     except ModuleNotFoundError:
         raise ScanError(
             f"{path}: not read: XML manifests need the defusedxml package, which is not "

@@ -4,7 +4,8 @@ audit does, since a path crate can still share a name with a published one).
 Local crates (no ``source``) are the workspace being scanned: the crates their
 ``dependencies`` name are its direct dependencies, every other published crate is
 transitive. A dependency is written ``name``, ``name version`` or
-``name version (source)`` when the name alone is ambiguous.
+``name version (source)`` when the name alone is ambiguous; every package's
+``dependencies`` are its edges in the dependency graph.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 from secloop.core.package import Package
 from secloop.scan.inventory._common import (
     LockfileAnalyzer,
+    NameIndex,
     dedupe,
     make_package,
     toml_package_tables,
+    with_edges,
 )
 
 __all__ = ["CargoLockAnalyzer", "parse_cargo_lock"]
@@ -57,7 +60,23 @@ def parse_cargo_lock(text: str, path: str) -> tuple[Package, ...]:
         )
         for e, line in tables
     ]
-    return dedupe(packages)
+    index = NameIndex(packages)
+    edges = [
+        (package.purl, child)
+        for package, (entry, _) in zip(packages, tables, strict=True)
+        if isinstance(entry.get("dependencies"), list)
+        for dependency in entry["dependencies"]
+        for child in _resolve(index, str(dependency))
+    ]
+    return dedupe(with_edges(packages, edges))
+
+
+def _resolve(index: NameIndex, dependency: str) -> list[str]:
+    """``name``, ``name version`` or ``name version (source)`` to purls."""
+    words = dependency.split()
+    if not words:
+        return []
+    return index.resolve(words[0], words[1] if len(words) > 1 else None)
 
 
 class CargoLockAnalyzer(LockfileAnalyzer):

@@ -3,7 +3,9 @@
 Each entry's ``license`` array lists licences to choose from (Composer's schema: more
 than one means the package is dual-licensed), so it becomes an ``OR`` expression.
 ``packages-dev`` entries are marked dev; which packages ``composer.json`` declares is not
-in the lock, so ``direct`` stays unknown.
+in the lock, so ``direct`` stays unknown. Each entry's ``require`` map names the
+packages it needs (platform requirements such as ``php`` or ``ext-json`` are no
+locked package): the edges of the dependency graph.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from secloop.core.package import Package
 from secloop.scan.interface import ScanError
 from secloop.scan.inventory._common import (
     LockfileAnalyzer,
+    NameIndex,
     dedupe,
     expect_mapping,
     load_json,
     make_package,
+    with_edges,
 )
 
 __all__ = ["ComposerLockAnalyzer", "parse_composer_lock"]
@@ -61,6 +65,7 @@ class _NameLines:
 def parse_composer_lock(text: str, path: str) -> tuple[Package, ...]:
     document = expect_mapping(load_json(text, path), path, "the document")
     packages: list[Package] = []
+    requires: list[object] = []
     lines = _NameLines(text)
     for group in [g for g in document if g in ("packages", "packages-dev")]:  # file order
         entries = document[group]
@@ -81,7 +86,20 @@ def parse_composer_lock(text: str, path: str) -> tuple[Package, ...]:
             for e in entries
             if isinstance(e, dict) and "name" in e and "version" in e
         ]
-    return dedupe(packages)
+        requires += [
+            e.get("require")
+            for e in entries
+            if isinstance(e, dict) and "name" in e and "version" in e
+        ]
+    index = NameIndex(packages)
+    edges = [
+        (package.purl, child)
+        for package, required in zip(packages, requires, strict=True)
+        if isinstance(required, dict)
+        for name in required
+        for child in index.resolve(str(name).lower())
+    ]
+    return dedupe(with_edges(packages, edges))
 
 
 class ComposerLockAnalyzer(LockfileAnalyzer):

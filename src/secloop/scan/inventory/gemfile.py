@@ -2,7 +2,8 @@
 
 Bundler's format is indentation-based: in each ``GEM``, ``GIT`` or ``PATH`` section,
 ``specs:`` lists gems at four spaces as ``name (version)``; six-space lines below are
-their dependencies (constraints, not installed versions) and are skipped. A version
+their dependencies (constraints, not installed versions): edges of the dependency
+graph to the locked spec of that name. A version
 may carry a platform suffix (``1.13.1-x86_64-linux``), which is not part of the
 version. The ``DEPENDENCIES`` section lists the gems the ``Gemfile`` declares
 (``name``, ``name (>= 1)``, ``name!`` for a git or path source): those are direct,
@@ -14,20 +15,30 @@ from __future__ import annotations
 import re
 
 from secloop.core.package import Package
-from secloop.scan.inventory._common import LockfileAnalyzer, dedupe, make_package
+from secloop.scan.inventory._common import (
+    LockfileAnalyzer,
+    NameIndex,
+    dedupe,
+    make_package,
+    with_edges,
+)
 
 __all__ = ["GemfileLockAnalyzer", "parse_gemfile_lock"]
 
 _SPEC = re.compile(r"^ {4}(?P<name>[^ (]+) \((?P<version>[^)]+)\)$")
 _SECTIONS = frozenset({"GEM", "GIT", "PATH", "PLUGIN SOURCE"})
 _DEPENDENCY = re.compile(r"^ {2}(?P<name>[^ (!]+)")
+_REQUIREMENT = re.compile(r"^ {6}(?P<name>[^ (!]+)")
 _PLATFORM = re.compile(r"-(?:x86|x64|arm|aarch|universal|java|mingw|mswin|darwin|linux).*$")
 
 
-def _specs(text: str) -> tuple[list[tuple[str, str, int]], set[str] | None]:
-    """(name, version, line) of every spec, and the declared gem names (None without a
-    ``DEPENDENCIES`` section)."""
-    specs: list[tuple[str, str, int]] = []
+_Spec = tuple[str, str, int, list[str]]
+
+
+def _specs(text: str) -> tuple[list[_Spec], set[str] | None]:
+    """(name, version, line, required gem names) of every spec, and the declared gem
+    names (None without a ``DEPENDENCIES`` section)."""
+    specs: list[_Spec] = []
     declared: set[str] | None = None
     section = ""
     in_specs = False
@@ -46,7 +57,9 @@ def _specs(text: str) -> tuple[list[tuple[str, str, int]], set[str] | None]:
             continue
         match = _SPEC.match(line) if in_specs else None
         if match:
-            specs.append((match["name"], _PLATFORM.sub("", match["version"]), number))
+            specs.append((match["name"], _PLATFORM.sub("", match["version"]), number, []))
+        elif in_specs and specs and (requirement := _REQUIREMENT.match(line)):
+            specs[-1][3].append(requirement["name"])
     return specs, declared
 
 
@@ -61,9 +74,16 @@ def parse_gemfile_lock(text: str, path: str) -> tuple[Package, ...]:
             line=number,
             direct=None if declared is None else name in declared,
         )
-        for name, version, number in specs
+        for name, version, number, _ in specs
     ]
-    return dedupe(packages)
+    index = NameIndex(packages)
+    edges = [
+        (package.purl, child)
+        for package, (*_, requires) in zip(packages, specs, strict=True)
+        for name in requires
+        for child in index.resolve(name)
+    ]
+    return dedupe(with_edges(packages, edges))
 
 
 class GemfileLockAnalyzer(LockfileAnalyzer):

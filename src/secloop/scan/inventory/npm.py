@@ -13,6 +13,13 @@ Versions 2 and 3 also say what the project declares: the root entry ``packages["
 ``node_modules`` under one of those names is direct, every other one transitive. They
 carry each package's ``license`` too. Version 1 tells neither. ``dev: true`` marks a
 package only development needs, in every version.
+
+The dependency graph (versions 2 and 3): each entry's ``dependencies``,
+``optionalDependencies`` and ``peerDependencies`` name packages that Node resolves by
+its ``node_modules`` lookup: the entry's own ``node_modules`` folder first, then each
+enclosing one up to the top. The same walk over the keys of ``packages`` turns each
+name into the installed package it loads; a name installed nowhere (an optional
+dependency for another platform) gives no edge.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from secloop.scan.inventory._common import (
     expect_mapping,
     load_json,
     make_package,
+    with_edges,
 )
 
 __all__ = ["NpmLockAnalyzer", "parse_npm_lock"]
@@ -53,6 +61,7 @@ def _name_from_key(key: str) -> str:
 
 
 _DECLARING = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+_REQUIRING = ("dependencies", "optionalDependencies", "peerDependencies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,8 @@ class _Entry:
     direct: bool | None = None
     license: str | None = None
     dev: bool = False
+    key: str = ""  # the entry's key under ``packages`` (versions 2 and 3)
+    requires: tuple[str, ...] = ()
 
 
 def _declared_names(packages: dict[str, Any]) -> set[str]:
@@ -104,7 +115,42 @@ def _from_packages(packages: dict[str, Any], lines: JsonKeyLines) -> Iterator[_E
             direct=key == f"node_modules/{folder}" and folder in declared,
             license=_license_of(entry),
             dev=entry.get("dev") is True,
+            key=key,
+            requires=_required_names(entry),
         )
+
+
+def _required_names(entry: dict[str, Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    for field in _REQUIRING:
+        required = entry.get(field)
+        if isinstance(required, dict):
+            names += [str(n) for n in required]
+    return tuple(names)
+
+
+def _lookup(installed: dict[str, str], parent: str, name: str) -> str | None:
+    """The purl Node loads for ``require(name)`` from the package at key ``parent``:
+    ``parent/node_modules/name``, then each enclosing ``node_modules`` up to the top."""
+    base = parent
+    while True:
+        candidate = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
+        if candidate in installed:
+            return installed[candidate]
+        if not base:
+            return None
+        enclosing = base.rfind("node_modules/")
+        base = base[:enclosing].rstrip("/") if enclosing > 0 else ""
+
+
+def _edges(entries: list[_Entry], packages: list[Package]) -> list[tuple[str, str]]:
+    installed = {e.key: p.purl for e, p in zip(entries, packages, strict=True) if e.key}
+    return [
+        (package.purl, child)
+        for entry, package in zip(entries, packages, strict=True)
+        for name in entry.requires
+        if (child := _lookup(installed, entry.key, name)) is not None
+    ]
 
 
 def _from_dependencies(dependencies: dict[str, Any], lines: JsonKeyLines) -> Iterator[_Entry]:
@@ -130,7 +176,8 @@ def parse_npm_lock(text: str, path: str) -> tuple[Package, ...]:
         dependencies = expect_mapping(document.get("dependencies"), path, "deps")
         lines.find("dependencies")
         found = _from_dependencies(dependencies, lines)
-    return dedupe(
+    entries = list(found)
+    made = [
         make_package(
             e.name,
             e.version,
@@ -141,8 +188,9 @@ def parse_npm_lock(text: str, path: str) -> tuple[Package, ...]:
             license=e.license,
             dev=e.dev,
         )
-        for e in found
-    )
+        for e in entries
+    ]
+    return dedupe(with_edges(made, _edges(entries, made)))
 
 
 class NpmLockAnalyzer(LockfileAnalyzer):

@@ -11,6 +11,12 @@ What the project declares is in ``importers`` (one per workspace folder; a lock 
 single project has the same maps at the top level): a package resolved there is
 direct, every other one transitive. ``dev: true`` (versions 5 to 8) marks a package
 only development needs.
+
+The dependency graph: each entry of ``packages`` (versions 5 to 8) or ``snapshots``
+(version 9) maps its ``dependencies`` and ``optionalDependencies`` to the resolved
+version (``1.2.3``, ``1.2.3(peer)``, ``1.2.3_peer``), or, for an alias, to the real
+package's key (``string-width@4.2.3``, ``/string-width/4.2.3``); each resolves to
+the locked package of that name and version.
 """
 
 from __future__ import annotations
@@ -22,16 +28,19 @@ from secloop.core.package import Package
 from secloop.scan.interface import ScanError
 from secloop.scan.inventory._common import (
     LockfileAnalyzer,
+    NameIndex,
     dedupe,
     expect_mapping,
     load_yaml,
     make_package,
+    with_edges,
 )
 
 __all__ = ["PnpmLockAnalyzer", "parse_pnpm_lock"]
 
 _PEERS = re.compile(r"\(.*$")
 _DECLARING = ("dependencies", "devDependencies", "optionalDependencies")
+_REQUIRING = ("dependencies", "optionalDependencies")
 
 
 def _lockfile_version(document: dict[str, Any]) -> float:
@@ -122,7 +131,39 @@ def parse_pnpm_lock(text: str, path: str) -> tuple[Package, ...]:
                     dev=fields.get("dev") is True,
                 )
             )
-    return dedupe(packages)
+    return dedupe(with_edges(packages, _edges(document, NameIndex(packages), modern, path)))
+
+
+def _edges(
+    document: dict[str, Any], index: NameIndex, modern: bool, path: str
+) -> list[tuple[str, str]]:
+    edges: list[tuple[str, str]] = []
+    for section in ("packages", "snapshots"):
+        for key, entry in expect_mapping(document.get(section), path, repr(section)).items():
+            if not isinstance(entry, dict):
+                continue
+            own = {k: v for k, v in entry.items() if k in ("name", "version")}
+            parents = index.resolve(*_name_version(str(key), own, modern, path))
+            for field in _REQUIRING:
+                required = entry.get(field)
+                if not isinstance(required, dict):
+                    continue
+                for name, value in required.items():
+                    children = index.resolve(*_child(str(name), value, modern, path))
+                    edges += [(parent, child) for parent in parents for child in children]
+    return edges
+
+
+def _child(name: str, value: object, modern: bool, path: str) -> tuple[str, str]:
+    """(name, version) a dependency map entry points at: the version itself, or the
+    real package's key for an alias."""
+    version = _resolved(value)
+    if version[:1].isdigit():
+        return name, version
+    try:
+        return _name_version(str(value), {}, modern, path)
+    except ScanError:  # neither a version nor a package key (link:, file:)
+        return name, ""
 
 
 class PnpmLockAnalyzer(LockfileAnalyzer):

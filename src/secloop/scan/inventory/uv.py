@@ -5,7 +5,9 @@ The project itself and workspace members appear as packages whose source is
 dependencies with published versions, and are left out. What they depend on
 (``dependencies``, ``optional-dependencies``, ``dev-dependencies``) is direct; every
 other package is transitive. A direct dependency that only development groups declare
-is marked dev.
+is marked dev. A package's ``dependencies`` and ``optional-dependencies`` (entries with
+a ``name`` and, when the lock holds several versions, a ``version``) are its edges in
+the dependency graph.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 from secloop.core.package import Package
 from secloop.scan.inventory._common import (
     LockfileAnalyzer,
+    NameIndex,
     dedupe,
     make_package,
     pypi_name,
     toml_package_tables,
+    with_edges,
 )
 
 __all__ = ["UvLockAnalyzer", "parse_uv_lock"]
@@ -43,6 +47,20 @@ def _names(groups: object) -> set[str]:
     }
 
 
+def _requirements(entry: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(name, version or None) of each entry of ``dependencies`` and of every array of
+    ``optional-dependencies``."""
+    optional = entry.get("optional-dependencies")
+    arrays = [entry.get("dependencies"), *(optional.values() if isinstance(optional, dict) else ())]
+    return [
+        (pypi_name(str(d["name"])), str(d["version"]) if "version" in d else None)
+        for array in arrays
+        if isinstance(array, list)
+        for d in array
+        if isinstance(d, dict) and "name" in d
+    ]
+
+
 def _declared(local: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """(every name a project member depends on, the names only its dev groups name)."""
     runtime: set[str] = set()
@@ -58,10 +76,12 @@ def parse_uv_lock(text: str, path: str) -> tuple[Package, ...]:
     local = [e for e, _ in tables if _is_local(e)]
     declared, dev_only = _declared(local)
     packages = []
+    published = []
     for entry, line in tables:
         if _is_local(entry):
             continue
         name = pypi_name(str(entry["name"]))
+        published.append(entry)
         packages.append(
             make_package(
                 name,
@@ -73,7 +93,14 @@ def parse_uv_lock(text: str, path: str) -> tuple[Package, ...]:
                 dev=name in dev_only,
             )
         )
-    return dedupe(packages)
+    index = NameIndex(packages)
+    edges = [
+        (package.purl, child)
+        for package, entry in zip(packages, published, strict=True)
+        for name, version in _requirements(entry)
+        for child in index.resolve(name, version)
+    ]
+    return dedupe(with_edges(packages, edges))
 
 
 class UvLockAnalyzer(LockfileAnalyzer):

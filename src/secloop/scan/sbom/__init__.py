@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secloop.core.finding import FindingKind
 from secloop.core.result import ScanResult, Skipped
 from secloop.core.target import Target, TargetKind
-from secloop.scan.engine import ProgressSink, scan_artifact
 from secloop.scan.interface import (
     Analyzer,
     AnalyzerOutput,
@@ -34,6 +34,9 @@ from secloop.scan.sbom.reader import (
     package_from_purl,
     parse_sbom,
 )
+
+if TYPE_CHECKING:  # the engine imports the registry, whose analyzers import this package
+    from secloop.scan.engine import ProgressSink
 
 __all__ = [
     "SbomDocument",
@@ -117,6 +120,8 @@ def scan_sbom(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScanResult:
     """Scan the packages an SBOM lists with the inventory scanners among ``scanners``."""
+    from secloop.scan.engine import scan_artifact
+
     document = read_sbom(path, limits)
     inventory_scanners = [s for s in scanners if s.kind in _INVENTORY_KINDS]
     result = scan_artifact(

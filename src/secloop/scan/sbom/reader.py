@@ -9,19 +9,27 @@ jsonschema rejects the specification's own signed examples (see the corpus notes
 
 Packages come from purls: a component without one, or of a purl type no OSV
 ecosystem covers (``github``, ``generic``), is counted as skipped, never guessed.
+What else a package carries is kept: its declared licence (CycloneDX ``licenses``:
+``license.id``, ``license.name`` or ``expression``, several entries all applying;
+SPDX ``licenseDeclared``, else ``licenseConcluded``), so the licence policy applies
+to a scanned SBOM as to a scanned tree; the dependency graph (CycloneDX
+``dependencies``, SPDX ``DEPENDS_ON`` and ``DEPENDENCY_OF`` relationships) as
+``depends_on``; and whether the project declares it (the ``secloop:direct`` property
+secloop writes, else whether the described product depends on it directly).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from packageurl import PackageURL
 
+from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import ScanError
@@ -173,11 +181,68 @@ def _cyclonedx(
     _check_schema(data, str(version), path)
     metadata = document.get("metadata")
     components = list(_components(document.get("components"), path, limits, depth=0))
+    root: str | None = None
     if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
         product = metadata["component"]
+        root = str(product.get("bom-ref") or "") or None
         if product.get("purl") or product.get("type") == "operating-system":
             components.append(product)  # the described product counts only as a package
-    return _collect("cyclonedx", str(version), components, path, limits)
+    graph = _Graph(root=root, edges=list(_cyclonedx_edges(document.get("dependencies"), path)))
+    return _collect("cyclonedx", str(version), components, path, limits, graph=graph)
+
+
+def _cyclonedx_edges(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """(ref, ref it depends on) pairs of a CycloneDX ``dependencies`` array."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise SbomError(f"{path}: dependencies is not a list")
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("dependsOn", []), list):
+            raise SbomError(f"{path}: a dependencies entry is not an object with a dependsOn list")
+        parent = str(entry.get("ref", ""))
+        yield from ((parent, str(child)) for child in entry.get("dependsOn", []))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Graph:
+    """What an SBOM says of dependencies, by its own element references (CycloneDX
+    bom-refs, SPDX ids): the described product's reference and the edges."""
+
+    root: str | None = None
+    edges: list[tuple[str, str]]
+
+
+def _cyclonedx_license(component: dict[str, Any]) -> str | None:
+    """A component's declared licence: its ``expression``, or its ``license`` entries
+    (id, else name), several joined with AND since each applies."""
+    choices = component.get("licenses")
+    if not isinstance(choices, list):
+        return None
+    parts: list[str] = []
+    for choice in choices:
+        if not isinstance(choice, dict):
+            continue
+        if isinstance(choice.get("expression"), str):
+            parts.append(choice["expression"])
+        elif isinstance(licence := choice.get("license"), dict):
+            named = licence.get("id") or licence.get("name")
+            if isinstance(named, str) and named:
+                parts.append(named)
+    if not parts:
+        return None
+    if len(parts) > 1:  # a compound part keeps its own grouping under AND
+        parts = [f"({p})" if " " in p.strip() else p for p in parts]
+    joined = " AND ".join(parts)
+    return normalize_license(joined)
+
+
+def _direct_property(component: dict[str, Any]) -> bool | None:
+    properties = component.get("properties")
+    for item in properties if isinstance(properties, list) else ():
+        if isinstance(item, dict) and item.get("name") == "secloop:direct":
+            return str(item.get("value")).lower() == "true"
+    return None
 
 
 def _check_timestamp(document: dict[str, Any], path: str) -> None:
@@ -241,11 +306,19 @@ def _components(
 
 
 def _collect(
-    fmt: str, version: str, components: list[dict[str, Any]], path: str, limits: SbomLimits
+    fmt: str,
+    version: str,
+    components: list[dict[str, Any]],
+    path: str,
+    limits: SbomLimits,
+    *,
+    graph: _Graph,
 ) -> SbomDocument:
     if len(components) > limits.max_components:
         raise SbomError(f"{path}: more than {limits.max_components} components (limit)")
     packages: dict[str, Package] = {}
+    purl_of: dict[str, str] = {}  # the SBOM's element reference -> package purl
+    direct: dict[str, bool | None] = {}
     skipped = 0
     system: OperatingSystem | None = None
     for component in components:
@@ -261,14 +334,55 @@ def _collect(
         if package is None:
             skipped += 1
             continue
+        if licence := _cyclonedx_license(component):
+            package = replace(package, license=licence)
         packages.setdefault(package.purl, package)
+        direct.setdefault(package.purl, _direct_property(component))
+        if ref := component.get("bom-ref"):
+            purl_of[str(ref)] = package.purl
     return SbomDocument(
         format=fmt,
         spec_version=version,
-        packages=tuple(packages.values()),
+        packages=_with_graph(packages, purl_of, direct, graph),
         operating_system=system,
         skipped=skipped,
     )
+
+
+def _with_graph(
+    packages: dict[str, Package],
+    purl_of: dict[str, str],
+    direct: dict[str, bool | None],
+    graph: _Graph,
+) -> tuple[Package, ...]:
+    """Packages with ``depends_on`` from the graph's edges between packages, and
+    ``direct`` from the property, else from the described product's edges."""
+    children: dict[str, dict[str, None]] = {}
+    from_root: set[str] = set()
+    for parent, child in graph.edges:
+        child_purl = purl_of.get(child)
+        if child_purl is None:
+            continue
+        if graph.root is not None and parent == graph.root:
+            from_root.add(child_purl)
+        elif (parent_purl := purl_of.get(parent)) and parent_purl != child_purl:
+            children.setdefault(parent_purl, {})[child_purl] = None
+    return tuple(
+        replace(
+            package,
+            depends_on=tuple(children.get(purl, ())),
+            direct=_direct_of(direct.get(purl), purl, from_root),
+        )
+        for purl, package in packages.items()
+    )
+
+
+def _direct_of(declared: bool | None, purl: str, from_root: set[str]) -> bool | None:
+    if declared is not None:
+        return declared
+    if not from_root:  # the SBOM says nothing of what its product depends on
+        return None
+    return purl in from_root
 
 
 def _spdx(document: dict[str, Any], path: str, limits: SbomLimits) -> SbomDocument:
@@ -279,6 +393,7 @@ def _spdx(document: dict[str, Any], path: str, limits: SbomLimits) -> SbomDocume
     if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
         raise SbomError(f"{path}: packages is not a list of objects")
     components: list[dict[str, Any]] = []
+    extracted = _extracted_names(document)
     for package in packages:
         refs = package.get("externalRefs") or []
         if not isinstance(refs, list):
@@ -290,13 +405,68 @@ def _spdx(document: dict[str, Any], path: str, limits: SbomLimits) -> SbomDocume
         ]
         purpose = package.get("primaryPackagePurpose")
         kind = "operating-system" if purpose == "OPERATING-SYSTEM" else "library"
+        licence = _spdx_license(package, extracted)
         components.append(
             {
                 "type": kind,
+                "bom-ref": package.get("SPDXID"),
                 "name": package.get("name"),
                 "version": package.get("versionInfo"),
                 "description": package.get("description"),
                 "purl": purls[0] if purls else None,
+                "licenses": [{"expression": licence}] if licence else None,
             }
         )
-    return _collect("spdx", version.removeprefix("SPDX-"), components, path, limits)
+    graph = _spdx_graph(document.get("relationships"), path)
+    return _collect("spdx", version.removeprefix("SPDX-"), components, path, limits, graph=graph)
+
+
+_NO_LICENSE = frozenset({"NOASSERTION", "NONE", ""})
+
+
+def _spdx_license(package: dict[str, Any], extracted: dict[str, str]) -> str | None:
+    """``licenseDeclared``, else ``licenseConcluded``; a lone ``LicenseRef-`` the
+    document extracts stands for its name (what the licence was declared as)."""
+    for key in ("licenseDeclared", "licenseConcluded"):
+        value = package.get(key)
+        if isinstance(value, str) and value.strip() not in _NO_LICENSE:
+            return extracted.get(value.strip(), value.strip())
+    return None
+
+
+def _extracted_names(document: dict[str, Any]) -> dict[str, str]:
+    infos = document.get("hasExtractedLicensingInfos")
+    return {
+        str(info["licenseId"]): str(info["name"])
+        for info in (infos if isinstance(infos, list) else ())
+        if isinstance(info, dict) and info.get("licenseId") and info.get("name")
+    }
+
+
+def _spdx_graph(value: object, path: str) -> _Graph:
+    """Dependency edges of SPDX relationships; the root is what the document DESCRIBES."""
+    if value is None:
+        return _Graph(edges=[])
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise SbomError(f"{path}: relationships is not a list of objects")
+    return _Graph(root=_described(value), edges=list(_spdx_edges(value)))
+
+
+def _described(relationships: Iterable[dict[str, Any]]) -> str | None:
+    described = [
+        str(r.get("relatedSpdxElement"))
+        for r in relationships
+        if r.get("relationshipType") == "DESCRIBES" and r.get("spdxElementId") == "SPDXRef-DOCUMENT"
+    ]
+    return described[0] if len(described) == 1 else None
+
+
+def _spdx_edges(relationships: Iterable[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+    for relationship in relationships:
+        kind = relationship.get("relationshipType")
+        element = str(relationship.get("spdxElementId"))
+        related = str(relationship.get("relatedSpdxElement"))
+        if kind == "DEPENDS_ON":
+            yield element, related
+        elif kind == "DEPENDENCY_OF":
+            yield related, element

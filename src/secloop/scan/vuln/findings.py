@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from secloop.core.advisory import Advisory
 from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
 from secloop.core.location import Location
 from secloop.core.package import Package, build_purl
 from secloop.core.severity import Severity
 from secloop.scan.vuln.severity import cvss_vectors, severity_of
 from secloop.vulndb.compiled import merge_fixes
+from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match, sort_versions
 from secloop.vulndb.versions import comparator_for, key_for
 
@@ -42,26 +42,26 @@ def _id_rank(identifier: str) -> int:
     return 1 if identifier.startswith("GHSA-") else 0
 
 
-def primary_advisory(advisories: Sequence[Advisory]) -> Advisory:
+def primary_advisory(advisories: Sequence[AdvisoryFacts]) -> AdvisoryFacts:
     """The id a finding is reported under: the ecosystem database's own id (PYSEC,
     RUSTSEC, GO, DSA...) before a GHSA, before a bare CVE, then the smallest id, so
     the choice is stable between runs and matches what the ecosystem's tools print."""
     return min(advisories, key=lambda a: (_id_rank(a.id), a.id))
 
 
-def _advisory_title(primary: Advisory, advisories: Sequence[Advisory]) -> str | None:
+def _advisory_title(primary: AdvisoryFacts, advisories: Sequence[AdvisoryFacts]) -> str | None:
     """A summary, else the first line of the details; None when the records have neither."""
     for advisory in (primary, *advisories):
-        if advisory.summary.strip():
-            return advisory.summary.strip()
+        if advisory.summary:
+            return advisory.summary
     for advisory in (primary, *advisories):
-        first_line = advisory.details.strip().split("\n", 1)[0]
+        first_line = advisory.headline
         if first_line:
             return first_line if len(first_line) <= _TITLE_LIMIT else first_line[:117] + "..."
     return None
 
 
-def _title(primary: Advisory, advisories: Sequence[Advisory], package: Package) -> str:
+def _title(primary: AdvisoryFacts, advisories: Sequence[AdvisoryFacts], package: Package) -> str:
     return _advisory_title(primary, advisories) or f"{primary.id} in {package.name}"
 
 
@@ -73,7 +73,7 @@ def _remediation(package: Package, fixed: Sequence[str]) -> str | None:
 
 def finding_for(package: Package, group: Sequence[Match], *, scanner: str) -> Finding:
     """One finding for one package and one vulnerability (all its aliased records)."""
-    advisories = [m.advisory for m in group]
+    advisories = [m.facts for m in group]
     primary = primary_advisory(advisories)
     ids = {i for a in advisories for i in a.all_ids}
     aliases = tuple(sorted(ids - {primary.id}))
@@ -116,7 +116,20 @@ class _GroupFacts:
     cvss_vectors: tuple[str, ...]
 
 
-def _group_facts(advisories: Sequence[Advisory]) -> _GroupFacts:
+def _single_facts(advisory: AdvisoryFacts) -> _GroupFacts:
+    """:func:`_group_facts` of one record, the common case, without the merging."""
+    alone = (advisory,)
+    return _GroupFacts(
+        primary_id=advisory.id,
+        aliases=tuple(sorted({*advisory.aliases} - {advisory.id})) if advisory.aliases else (),
+        severity=severity_of(alone),
+        title=_advisory_title(advisory, ()),
+        references=tuple(dict.fromkeys(advisory.references)),
+        cvss_vectors=cvss_vectors(alone),
+    )
+
+
+def _group_facts(advisories: Sequence[AdvisoryFacts]) -> _GroupFacts:
     primary = primary_advisory(advisories)
     ids = {i for a in advisories for i in a.all_ids}
     return _GroupFacts(
@@ -137,18 +150,25 @@ class FindingBuilder:
 
     def __init__(self, scanner: str) -> None:
         self._scanner = scanner
-        self._facts: dict[tuple[str, ...], _GroupFacts] = {}
+        self._facts: dict[str | tuple[str, ...], _GroupFacts] = {}  # by the group's ids
 
     def _facts_of(self, group: Sequence[Match]) -> _GroupFacts:
-        ids = tuple(m.advisory.id for m in group)
+        if len(group) == 1:
+            ids: str | tuple[str, ...] = group[0].facts.id
+            facts = self._facts.get(ids)
+            if facts is None:
+                facts = self._facts[ids] = _single_facts(group[0].facts)
+            return facts
+        ids = tuple(m.facts.id for m in group)
         facts = self._facts.get(ids)
         if facts is None:
-            facts = self._facts[ids] = _group_facts([m.advisory for m in group])
+            facts = self._facts[ids] = _group_facts([m.facts for m in group])
         return facts
 
     def build(self, package: Package, groups: Sequence[Sequence[Match]]) -> list[Finding]:
         """Equal to ``[finding_for(package, g, scanner=...) for g in groups]``."""
-        key = key_for(package.ecosystem)
+        if not groups:
+            return []  # most packages of an inventory
         location = package_location(package)
         purl = _package_key(package.ecosystem, package.name)
         findings: list[Finding] = []
@@ -157,6 +177,7 @@ class FindingBuilder:
             if len(group) == 1:
                 fixed = group[0].fixed_versions
             else:
+                key = key_for(package.ecosystem)
                 fixed = merge_fixes((key(v), v) for m in group for v in m.fixed_versions)
             findings.append(self._finding(package, facts, fixed, location, purl))
         return findings

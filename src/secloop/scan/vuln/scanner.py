@@ -19,6 +19,7 @@ from secloop.core.package import Package
 from secloop.core.rule import Rule
 from secloop.scan.interface import Inventory, ScanError, Scanner
 from secloop.scan.vuln.findings import FindingBuilder, package_location
+from secloop.vulndb.collector import collector_paused
 from secloop.vulndb.compiled import BatchMatcher
 from secloop.vulndb.errors import UnknownEcosystemError, VulnDBError
 from secloop.vulndb.matching import group_by_alias
@@ -33,18 +34,31 @@ def _names(package: Package) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in (package.source_name, package.name) if n))
 
 
-def _prefetch(matcher: BatchMatcher, packages: Sequence[Package]) -> None:
-    """One batch of index queries per ecosystem instead of one query per package."""
+Release = tuple[str, tuple[str, ...], str]  # ecosystem, names, version: a BatchMatcher query
+
+
+def _prefetch(matcher: BatchMatcher, releases: Iterable[Release]) -> set[str]:
+    """One batch of index queries per ecosystem instead of one query per package.
+    Returns the ecosystems that have a version order: the others match nothing."""
     by_ecosystem: dict[str, set[str]] = {}
-    for package in packages:
-        if package.version:
-            by_ecosystem.setdefault(package.ecosystem, set()).update(_names(package))
+    for ecosystem, package_names, _ in releases:
+        by_ecosystem.setdefault(ecosystem, set()).update(package_names)
+    known: set[str] = set()
     for ecosystem, names in by_ecosystem.items():
         try:
             comparator_for(ecosystem)
         except UnknownEcosystemError:
             continue  # nothing to match it with: not worth reading
+        known.add(ecosystem)
         matcher.prefetch(ecosystem, names)
+    return known
+
+
+_BATCH = 2000  # releases matched per bulk read of the matching records' facts
+
+
+def _release(package: Package) -> Release:
+    return (package.ecosystem, _names(package), package.version)
 
 
 def _relocated(finding: Finding, package: Package) -> Finding:
@@ -81,27 +95,32 @@ class VulnerabilityScanner(Scanner):
                 "run `secloop db import` or `secloop db update`"
             )
         try:
-            with VulnerabilityStore(path) as store:
+            with VulnerabilityStore(path) as store, collector_paused():
                 return list(self._scan(store, inventory.packages))
         except VulnDBError as err:
             raise ScanError(str(err)) from None
 
     def _scan(self, store: VulnerabilityStore, packages: Sequence[Package]) -> Iterator[Finding]:
+        # a package without a version is a git or path dependency: no release to match
+        releases = [_release(p) if p.version else None for p in packages]
         # The same release often appears in many lockfiles: match it once per scan.
-        done: dict[tuple[str, tuple[str, ...], str], list[Finding]] = {}
+        first: dict[Release, Package] = {}
+        for release, package in zip(releases, packages, strict=True):
+            if release is not None:
+                first.setdefault(release, package)
         matcher = BatchMatcher(store)
+        known = _prefetch(matcher, first)
+        done: dict[Release, Sequence[Finding]] = dict.fromkeys(first, ())
+        matched = [r for r in first if r[0] in known]
         builder = FindingBuilder(self.name)
-        _prefetch(matcher, packages)
-        for package in packages:
-            if not package.version:
-                continue  # a git or path dependency: no release to match
-            key = (package.ecosystem, _names(package), package.version)
-            if key not in done:
-                try:
-                    matches = matcher.match(package.ecosystem, key[1], package.version)
-                except UnknownEcosystemError:
-                    matches = []
-                done[key] = builder.build(package, group_by_alias(matches))
-                yield from done[key]
+        for start in range(0, len(matched), _BATCH):
+            batch = matched[start : start + _BATCH]
+            for release, matches in zip(batch, matcher.match_many(batch), strict=True):
+                done[release] = builder.build(first[release], group_by_alias(matches))
+        for release, package in zip(releases, packages, strict=True):
+            if release is None:
+                continue
+            if first[release] is package:
+                yield from done[release]
             else:
-                yield from (_relocated(f, package) for f in done[key])
+                yield from (_relocated(f, package) for f in done[release])

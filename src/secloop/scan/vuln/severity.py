@@ -15,8 +15,8 @@ from functools import lru_cache
 import cvss  # type: ignore[import-untyped]  # no py.typed; used through three calls
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 
-from secloop.core.advisory import Advisory
 from secloop.core.severity import Severity
+from secloop.vulndb.facts import AdvisoryFacts
 
 __all__ = ["cvss_vectors", "severity_of"]
 
@@ -30,8 +30,8 @@ _LABELS = {
 }
 
 
-def cvss_vectors(advisories: Iterable[Advisory]) -> tuple[str, ...]:
-    vectors = (s.score for a in advisories for s in a.severity if s.type in _CALCULATORS)
+def cvss_vectors(advisories: Iterable[AdvisoryFacts]) -> tuple[str, ...]:
+    vectors = (score for a in advisories for kind, score in a.severity if kind in _CALCULATORS)
     return tuple(dict.fromkeys(vectors))
 
 
@@ -46,16 +46,16 @@ def _base_score(kind: str, vector: str) -> float | None:
         return None  # a malformed vector rates nothing; the label may still
 
 
-def severity_of(advisories: Iterable[Advisory]) -> Severity:
+def severity_of(advisories: Iterable[AdvisoryFacts]) -> Severity:
     records = list(advisories)
     scores = [
         score
         for a in records
-        for s in a.severity
-        if (score := _base_score(s.type, s.score)) is not None
+        for kind, vector in a.severity
+        if (score := _base_score(kind, vector)) is not None
     ]
     if scores:
         return Severity.from_cvss_score(max(scores))
-    labels = [_LABELS.get(a.database_specific.get("severity", "").upper()) for a in records]
+    labels = [_LABELS.get(a.rating.upper()) for a in records]
     rated = [label for label in labels if label is not None]
     return max(rated) if rated else Severity.UNKNOWN

@@ -10,35 +10,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from secloop.server.intel.feeds import FeedLimits, IntelError, fetch, parse_epss, parse_kev
+from secloop.intel.feeds import FeedLimits, FeedSource, parse_epss, parse_kev
 from secloop.server.storage import prioritise
 from secloop.server.storage.db import SessionFactory, transaction
 from secloop.server.storage.intel_store import FeedRecord, replace_epss, replace_kev
 
 __all__ = ["FeedSource", "UpdateSummary", "update"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FeedSource:
-    """Where one feed comes from: a URL (network, on request only) or a local file."""
-
-    url: str | None = None
-    file: Path | None = None
-
-    def load(self, limits: FeedLimits) -> tuple[str, bytes]:
-        if self.file is not None:
-            try:
-                size = self.file.stat().st_size
-                if size > limits.max_download_bytes:
-                    raise IntelError(f"{self.file}: larger than the download limit")
-                return str(self.file), self.file.read_bytes()
-            except OSError as err:
-                raise IntelError(f"{self.file}: cannot read: {err.strerror}") from None
-        if self.url is None:
-            raise IntelError("a feed needs a URL or a file")
-        return self.url, fetch(self.url, limits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,8 +49,8 @@ class FindingSort(StrEnum):
 
 def _order(sort: FindingSort) -> tuple[Any, ...]:
     match sort:
-        case FindingSort.SEVERITY:
-            return (FindingRow.severity.desc(), FindingRow.id)
+        case FindingSort.SEVERITY:  # newest first within a severity: index order, reversed
+            return (FindingRow.severity.desc(), FindingRow.id.desc())
         case FindingSort.PRIORITY:
             return (FindingRow.priority_level, FindingRow.priority_score.desc(), FindingRow.id)
         case FindingSort.DUE:
@@ -181,8 +181,8 @@ def list_projects(
 def _intel_filters(query: Select[Any], flt: FindingFilter) -> Select[Any]:
     if flt.priority:  # by level, not score range: KEV on the internet is P1 at any score
         query = query.where(FindingRow.priority_level.in_(list(flt.priority)))
-    if flt.kev is not None:
-        query = query.where(FindingRow.kev.is_(flt.kev))
+    if flt.kev is not None:  # plain ``kev``: the predicate of ix_findings_kev_severity_id
+        query = query.where(FindingRow.kev if flt.kev else ~FindingRow.kev)
     if flt.overdue_on is not None:
         query = query.where(
             FindingRow.status.in_([s.value for s in ACTIVE]), FindingRow.due_date < flt.overdue_on

@@ -62,7 +62,10 @@ def now_utc() -> datetime:
 
 
 def queued_record(job_id: str, job: Job) -> JobRecord:
-    return JobRecord(id=job_id, kind=kind_of(job), state=JobState.QUEUED, created_at=now_utc())
+    project = job.project if isinstance(job, ImportJob | RescanJob) else ""
+    return JobRecord(
+        id=job_id, kind=kind_of(job), state=JobState.QUEUED, created_at=now_utc(), project=project
+    )
 
 
 def new_job_id() -> str:

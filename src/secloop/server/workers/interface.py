@@ -56,6 +56,7 @@ class JobRecord:
     finished_at: datetime | None = None
     result: str = ""  # a one-line summary of what the job did
     error: str = ""  # why it failed
+    project: str = ""  # the project an import or re-scan writes to; "": server-wide
 
 
 class JobStore(ABC):

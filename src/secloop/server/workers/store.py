@@ -52,6 +52,7 @@ def _decode(fields: dict[str, str]) -> JobRecord:
         finished_at=when("finished_at"),
         result=fields.get("result", ""),
         error=fields.get("error", ""),
+        project=fields.get("project", ""),
     )
 
 

@@ -7,10 +7,14 @@ shorthand (``p/python``, ``auto``) or a URL is refused, because it would send th
 code's metadata to a network service and make results depend on a remote rule set.
 Every run passes ``--metrics=off`` and ``--disable-version-check`` for the same reason.
 
-Each file is copied to a private temporary directory under its relative path (so rules'
-``paths:`` filters still apply) and scanned there: the engine gives bytes, not a
-checkout. Semgrep starts slowly (about a second), so this scanner suits pre-commit and
-small change sets; TODO(#9) a batch hook in the engine to run it once per scan.
+Semgrep starts slowly (about a second, plus parsing its rules), so it runs once per
+scan, not once per file: ``scan_file`` only accepts the file for the coverage manifest,
+and ``scan_artifact`` (the engine's once-per-scan hook) copies every accepted file,
+read through the artifact and so within its limits, to one private temporary
+directory under its relative path (so rules' ``paths:`` filters still apply) and runs
+Semgrep over that file list. The list is cut into batches of at most
+:data:`MAX_BATCH_FILES` files and :data:`MAX_BATCH_ARGV_CHARS` characters of arguments,
+so the command line stays far below the system's limit; each batch has the timeout.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -35,6 +39,7 @@ from secloop.scan.code.adapters.common import (
 )
 from secloop.scan.interface import (
     MIB,
+    Artifact,
     FileContent,
     FileEntry,
     Inventory,
@@ -43,7 +48,15 @@ from secloop.scan.interface import (
     Scanner,
 )
 
-__all__ = ["RULES_ENV", "SEMGREP_RULE_PREFIX", "SemgrepScanner", "parse_semgrep_output"]
+__all__ = [
+    "MAX_BATCH_ARGV_CHARS",
+    "MAX_BATCH_FILES",
+    "RULES_ENV",
+    "SEMGREP_RULE_PREFIX",
+    "SemgrepScanner",
+    "batches",
+    "parse_semgrep_output",
+]
 
 SCANNER_NAME = "semgrep"
 SEMGREP_RULE_PREFIX = "SEMGREP-"
@@ -57,6 +70,9 @@ _MAX_FILE_BYTES = 2 * MIB
 _MAX_OUTPUT_BYTES = 64 * MIB
 _REMOTE_PREFIXES = ("p/", "r/", "s/", "http://", "https://", "auto", "registry")
 _NO_LOGIN_TEXT = "requires login"
+#: Batch bounds: Linux allows about 2 MiB of arguments; stay well below on every system.
+MAX_BATCH_FILES = 500
+MAX_BATCH_ARGV_CHARS = 64_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,42 +244,66 @@ class SemgrepScanner(Scanner):
         )
 
     def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Nothing per file: accepted files are scanned together in :meth:`scan_artifact`."""
+        return ()
+
+    def scan_artifact(
+        self, artifact: Artifact, inventory: Inventory
+    ) -> Iterable[Finding | PartialFailure]:
+        """One Semgrep run per batch over every accepted file of the artifact."""
         setup = self._setup()
         if isinstance(setup, str):
-            raise ScanError(f"{content.entry.path}: {setup}")
-        lines = content.text.splitlines()
+            return []  # recorded once by scan_inventory
+        results: list[Finding | PartialFailure] = []
         with tempfile.TemporaryDirectory(prefix="secloop-semgrep-") as temp:
-            relative = _safe_relative(content.entry.path)
-            target = Path(temp, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content.data)
-            document = self._run(setup, relative, cwd=Path(temp))
-        findings, errors = parse_semgrep_output(document, lines=lines)
-        located = [_relocated(f, content.entry.path) for f in findings]
+            staged, problems = _stage(artifact, self.applies_to, Path(temp))
+            results += problems
+            for batch in batches(sorted(staged)):
+                results += self._scan_batch(setup, batch, staged, cwd=Path(temp))
+        return results
+
+    def _scan_batch(
+        self, setup: _Setup, batch: Sequence[str], staged: Mapping[str, _Staged], *, cwd: Path
+    ) -> list[Finding | PartialFailure]:
+        try:
+            document = self._run(setup, batch, cwd=cwd)
+            findings, errors = parse_semgrep_output(document)
+        except ScanError as err:
+            return [PartialFailure(f"semgrep: {err}")]
+        located: list[Finding | PartialFailure] = []
+        for finding in findings:
+            relative = PurePosixPath(finding.location.path or "").as_posix()
+            source = staged.get(relative)
+            if source is None:
+                located.append(PartialFailure(f"semgrep reported an unknown path {relative!r}"))
+                continue
+            located.append(_relocated(finding, source))
         return [*located, *(PartialFailure(f"semgrep: {message}") for message in errors)]
 
-    def _run(self, setup: _Setup, relative: str, *, cwd: Path) -> object:
+    def _run(self, setup: _Setup, targets: Sequence[str], *, cwd: Path) -> object:
         command = [setup.executable, "scan"]
         for config in setup.configs:
             command += ["--config", str(config)]
-        command += ["--metrics=off", "--disable-version-check", "--json", "--quiet", relative]
+        command += ["--metrics=off", "--disable-version-check", "--json", "--quiet", "--"]
+        command += targets
         env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+        what = f"{len(targets)} file(s) from {targets[0]}"
         try:
             completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
                 command, cwd=cwd, env=env, capture_output=True, timeout=self._timeout, check=False
             )
         except subprocess.TimeoutExpired:
-            raise ScanError(f"{relative}: semgrep stopped after {self._timeout:g} s") from None
+            raise ScanError(f"{what}: semgrep stopped after {self._timeout:g} s") from None
         except OSError as err:
-            raise ScanError(f"{relative}: cannot run semgrep ({err.strerror or err})") from None
+            raise ScanError(f"{what}: cannot run semgrep ({err.strerror or err})") from None
         if len(completed.stdout) > _MAX_OUTPUT_BYTES:
-            raise ScanError(f"{relative}: semgrep output over {_MAX_OUTPUT_BYTES} bytes")
+            raise ScanError(f"{what}: semgrep output over {_MAX_OUTPUT_BYTES} bytes")
         try:
             return json.loads(completed.stdout)
         except ValueError:
             tail = completed.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
             raise ScanError(
-                f"{relative}: semgrep failed (exit {completed.returncode}): {' '.join(tail)}"
+                f"{what}: semgrep failed (exit {completed.returncode}): {' '.join(tail)}"
             ) from None
 
     def scan_inventory(self, inventory: Inventory) -> Iterable[Finding]:
@@ -274,6 +314,57 @@ class SemgrepScanner(Scanner):
         return ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A file copied for Semgrep: its path in the artifact and its source lines."""
+
+    path: str
+    lines: tuple[str, ...]
+
+
+def batches(targets: Sequence[str]) -> list[list[str]]:
+    """``targets`` cut into runs of bounded file count and argument length."""
+    result: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for target in targets:
+        if current and (
+            len(current) >= MAX_BATCH_FILES or size + len(target) > MAX_BATCH_ARGV_CHARS
+        ):
+            result.append(current)
+            current, size = [], 0
+        current.append(target)
+        size += len(target) + 1
+    if current:
+        result.append(current)
+    return result
+
+
+def _stage(
+    artifact: Artifact, accepts: Callable[[FileEntry], bool], root: Path
+) -> tuple[dict[str, _Staged], list[PartialFailure]]:
+    """Copy every accepted file under ``root``; relative copy path -> where it came from."""
+    staged: dict[str, _Staged] = {}
+    problems: list[PartialFailure] = []
+    for item in artifact.walk():
+        if not isinstance(item, FileEntry) or not accepts(item):
+            continue
+        relative = _safe_relative(item.path)
+        if relative in staged:
+            relative = f"_secloop_{len(staged)}/{PurePosixPath(relative).name}"
+        try:
+            data = artifact.read(item)
+        except ScanError as err:
+            problems.append(PartialFailure(f"semgrep: {err}"))
+            continue
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        lines = tuple(data.decode("utf-8", "replace").splitlines())
+        staged[relative] = _Staged(item.path, lines)
+    return staged, problems
+
+
 def _safe_relative(path: str) -> str:
     """The entry path if it stays inside the temporary directory, else its file name."""
     parts = PurePosixPath(path).parts
@@ -282,6 +373,16 @@ def _safe_relative(path: str) -> str:
     return PurePosixPath(*parts).as_posix()
 
 
-def _relocated(finding: Finding, path: str) -> Finding:
-    """Semgrep names the temporary copy; the finding belongs to the original path."""
-    return replace(finding, location=replace(finding.location, path=path))
+def _relocated(finding: Finding, source: _Staged) -> Finding:
+    """Semgrep names the temporary copy; the finding belongs to the original path, and
+    shows the original lines (Semgrep shows "requires login" when not logged in)."""
+    location = finding.location
+    start = location.start_line or 1
+    evidence = evidence_lines(source.lines, start, location.end_line) or finding.evidence
+    check_id = finding.frameworks.get("semgrep", (finding.rule_id,))[0]
+    return replace(
+        finding,
+        location=replace(location, path=source.path),
+        evidence=evidence,
+        anchor=anchor_text(check_id, evidence or f"line:{start}"),
+    )

@@ -6,13 +6,21 @@ where), which strings were built at run time, which HTTP sessions had verificati
 switched off. Assignments are visited value first, then bound, as Python runs them.
 Branches are not merged: a name rebound in one branch counts as rebound after it,
 which loses a little recall on odd code and never invents a flow.
+
+One level across functions: when a call to a function defined at the top of the same
+module passes request data as an argument, that function is analysed again once,
+after the module, with those parameters tainted (:meth:`ModuleAnalyzer.follow_calls`).
+The flow then reads source -> call site -> parameter -> sink. Each function is
+re-analysed at most once, with the union of the tainted parameters of all its call
+sites (the first call site's flow is shown per parameter), and calls inside that
+second pass are not followed again: at most twice the work of one pass.
 """
 
 from __future__ import annotations
 
 import ast
 from collections import ChainMap
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from secloop.scan.code.python.imports import dotted_name
@@ -32,7 +40,7 @@ from secloop.scan.code.python.sites import (
 from secloop.scan.code.python.taint import FlowStep, Taint, taint_of
 from secloop.scan.code.python.values import NOT_CONSTANT, fold
 
-__all__ = ["SESSION_FACTORIES", "ModuleAnalyzer", "Record"]
+__all__ = ["SESSION_FACTORIES", "ModuleAnalyzer", "Record", "top_level_functions"]
 
 #: Calls whose result is an HTTP client object that keeps a ``verify`` setting.
 SESSION_FACTORIES = frozenset(
@@ -41,6 +49,14 @@ SESSION_FACTORIES = frozenset(
 )  # fmt: skip
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True, slots=True)
+class _CallEntry:
+    """A tainted argument at a call of a module function: the parameter and its flow."""
+
+    parameter: str
+    taint: Taint
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +71,21 @@ class Record:
 class ModuleAnalyzer(ast.NodeVisitor):
     """Collects ``(rule, hit)`` pairs for one parsed module; use once per module."""
 
-    def __init__(self, module: ModuleInfo, rules: Sequence[CodeRule]) -> None:
+    def __init__(
+        self,
+        module: ModuleInfo,
+        rules: Sequence[CodeRule],
+        *,
+        functions: Mapping[str, FunctionNode] | None = None,
+    ) -> None:
         self.module = module
         self.hits: list[Record] = []
+        #: Top-level functions of the module by name; calls to them are followed once.
+        self._functions: Mapping[str, FunctionNode] = functions or {}
+        #: function name -> parameter -> the flow of the first tainted argument given to it.
+        self._tainted_calls: dict[str, dict[str, Taint]] = {}
+        self._seeds: dict[str, Taint] = {}
+        self._rules = rules
         self._call_rules = [r for r in rules if r.on_call is not None]
         self._attribute_rules = [r for r in rules if r.on_attribute is not None]
         self._assign_rules = [r for r in rules if r.on_assign is not None]
@@ -100,6 +128,8 @@ class ModuleAnalyzer(ast.NodeVisitor):
             scope.consts.maps[0][arg.arg] = NOT_CONSTANT
         for name in route_parameters(node, self.module.imports):
             scope.taint[name] = Taint((FlowStep(f"parameter {name}", node.lineno),))
+        if len(self._scopes) == 1:
+            scope.taint.update(self._seeds)
         self._in_scope(scope, node.body)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -237,6 +267,7 @@ class ModuleAnalyzer(ast.NodeVisitor):
     # -- rule dispatch ------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._note_module_call(node)
         name = self.module.imports.qualname(node.func) or ""
         site = CallSite(
             scope=self.scope, module=self.module, statement=self._statement, node=node, name=name
@@ -274,6 +305,90 @@ class ModuleAnalyzer(ast.NodeVisitor):
             assert rule.on_assign is not None  # noqa: S101 - filtered in __init__
             self._record(rule, rule.on_assign(site))
 
+    # -- one level across functions --------------------------------------------------
+
+    def _note_module_call(self, node: ast.Call) -> None:
+        """Remember request data passed to a top-level function of this module."""
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in self._functions:
+            return
+        if self.module.imports.is_imported(func.id):
+            return
+        target = self._functions[func.id]
+        for parameter, argument in _bound_arguments(target, node):
+            taint = taint_of(argument, self.scope.taint, self.module.imports)
+            if taint is None:
+                continue
+            entries = self._tainted_calls.setdefault(func.id, {})
+            if parameter not in entries:
+                call = taint.then(f"{func.id}({parameter}=...)", node.lineno)
+                entries[parameter] = call.then(f"parameter {parameter}", target.lineno)
+
+    def follow_calls(self) -> None:
+        """Analyse once more each function that was given request data, with those
+        parameters tainted; keep the hits whose flow comes through a call site."""
+        for name, seeds in self._tainted_calls.items():
+            second = ModuleAnalyzer(self.module, self._rules)
+            second._scopes = [self._scopes[0]]
+            second._seeds = seeds
+            second.visit(self._functions[name])
+            self._merge(second.hits, seeds)
+
+    def _merge(self, records: Sequence[Record], seeds: Mapping[str, Taint]) -> None:
+        """Add the flows through call sites; such a record replaces the plain one."""
+        by_place = {_place(r): i for i, r in enumerate(self.hits)}
+        for record in records:
+            taint = record.hit.taint
+            if taint is None or not _starts_with_any(taint, seeds.values()):
+                continue
+            index = by_place.get(_place(record))
+            if index is None:
+                self.hits.append(record)
+            elif self.hits[index].hit.taint is None:
+                self.hits[index] = record
+
     def _record(self, rule: CodeRule, hit: Hit | None) -> None:
         if hit is not None:
             self.hits.append(Record(rule, hit, self.scope.qualname))
+
+
+def _place(record: Record) -> tuple[str, int, int]:
+    node = record.hit.node
+    return record.rule.id, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _starts_with_any(taint: Taint, seeds: Iterable[Taint]) -> bool:
+    """True when ``taint`` continues one of the call-site flows (its steps extend them)."""
+    return any(taint.steps[: len(seed.steps)] == seed.steps for seed in seeds)
+
+
+def _bound_arguments(function: FunctionNode, call: ast.Call) -> list[tuple[str, ast.expr]]:
+    """(parameter name, argument) pairs for a plain call; ``*args``/``**kw`` calls bind
+    nothing we can name, so they are skipped rather than guessed."""
+    arguments = function.args
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    keyword_names = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
+    pairs: list[tuple[str, ast.expr]] = []
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            break
+        if index < len(positional):
+            pairs.append((positional[index], argument))
+    for keyword in call.keywords:
+        if keyword.arg is not None and keyword.arg in keyword_names:
+            pairs.append((keyword.arg, keyword.value))
+    return pairs
+
+
+def top_level_functions(tree: ast.Module) -> dict[str, FunctionNode]:
+    """Functions defined once at the top of the module (a redefined name is ambiguous)."""
+    found: dict[str, FunctionNode] = {}
+    seen: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            if statement.name in seen:
+                found.pop(statement.name, None)
+            else:
+                found[statement.name] = statement
+            seen.add(statement.name)
+    return found

@@ -12,7 +12,7 @@ from functools import cached_property
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import Location
 from secloop.core.rule import Rule
-from secloop.scan.code.python.analysis import ModuleAnalyzer, Record
+from secloop.scan.code.python.analysis import ModuleAnalyzer, Record, top_level_functions
 from secloop.scan.code.python.definitions import ModuleDefinitions
 from secloop.scan.code.python.imports import ImportTable
 from secloop.scan.code.python.nosec import NosecIndex
@@ -109,9 +109,10 @@ class PythonCodeScanner(Scanner):
             is_settings=_is_settings_module(path),
             definitions=ModuleDefinitions.from_tree(tree),
         )
-        analyzer = ModuleAnalyzer(module, self._code_rules)
+        analyzer = ModuleAnalyzer(module, self._code_rules, functions=top_level_functions(tree))
         try:
             analyzer.visit(tree)
+            analyzer.follow_calls()
         except RecursionError:
             raise ScanError(f"{path}: expressions nested too deeply to analyse") from None
         nosec = NosecIndex(lines)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["ELF_MAGIC", "elf_section"]
+from secloop.scan.interface import FileEntry
+
+__all__ = ["ELF_MAGIC", "elf_section", "may_be_executable"]
 
 ELF_MAGIC = b"\x7fELF"
 _MAX_SECTIONS = 4096
@@ -39,3 +41,12 @@ def elf_section(data: bytes, name: bytes) -> tuple[int, int] | None:
             offset, size = section[4], section[5]
             return (offset, size) if offset + size <= len(data) else None
     return None
+
+
+def may_be_executable(entry: FileEntry, min_bytes: int) -> bool:
+    """Cheap, on the path alone: a file under a ``bin``/``sbin`` directory or without an
+    extension (where executables live). The secrets scanner reads such files anyway."""
+    if entry.size < min_bytes:
+        return False
+    in_bin = "/bin/" in f"/{entry.path}" or "/sbin/" in f"/{entry.path}"
+    return in_bin or "." not in entry.name

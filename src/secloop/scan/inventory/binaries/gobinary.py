@@ -26,7 +26,7 @@ from __future__ import annotations
 from secloop.core.package import Package
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
 from secloop.scan.inventory._common import make_package
-from secloop.scan.inventory.binaries.elf import ELF_MAGIC, elf_section
+from secloop.scan.inventory.binaries.elf import ELF_MAGIC, elf_section, may_be_executable
 
 __all__ = ["GO_MAGIC", "GoBinaryAnalyzer", "parse_go_binary"]
 
@@ -125,10 +125,7 @@ class GoBinaryAnalyzer(Analyzer):
     text_only = False
 
     def applies_to(self, entry: FileEntry) -> bool:
-        if entry.size < _HEADER_BYTES:
-            return False
-        in_bin = "/bin/" in f"/{entry.path}" or "/sbin/" in f"/{entry.path}"
-        return in_bin or "." not in entry.name
+        return may_be_executable(entry, _HEADER_BYTES)
 
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         return AnalyzerOutput(packages=tuple(parse_go_binary(content.data, content.entry.path)))

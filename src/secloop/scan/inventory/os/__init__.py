@@ -18,9 +18,9 @@ from secloop.scan.inventory.installed import installed_analyzers
 from secloop.scan.inventory.os.apk import ApkAnalyzer
 from secloop.scan.inventory.os.dpkg import DpkgAnalyzer
 from secloop.scan.inventory.os.release import (
-    OS_RELEASE_PATHS,
+    RELEASE_FILES,
     OsReleaseAnalyzer,
-    parse_os_release,
+    parse_release_file,
 )
 from secloop.scan.inventory.os.rpm import RpmAnalyzer
 
@@ -37,22 +37,24 @@ class SystemArtifact(Protocol):
 
 
 def detect_operating_system(artifact: SystemArtifact) -> OperatingSystem | None:
-    """The release named by the first readable os-release, links followed inside."""
-    for candidate in OS_RELEASE_PATHS:
+    """The release named by the first readable release file (os-release, then the
+    fallbacks of :data:`RELEASE_FILES`), links followed inside the system."""
+    for candidate, _ in RELEASE_FILES:
         path = artifact.resolve_path(candidate)
         if path is None:
             continue
         entry = FileEntry(path=path, size=0)
         try:
             content = FileContent(entry=entry, data=artifact.read(entry))
-            return parse_os_release(content.text, path)
+            # parsed by what the file is, not where a link led (os-release -> ../usr/lib)
+            return parse_release_file(content.text, candidate)
         except Error:
             continue
     return None
 
 
 def os_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
-    return (OsReleaseAnalyzer(), DpkgAnalyzer(os), ApkAnalyzer(os), RpmAnalyzer(os))
+    return (OsReleaseAnalyzer(os), DpkgAnalyzer(os), ApkAnalyzer(os), RpmAnalyzer(os))
 
 
 def system_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:

@@ -24,7 +24,7 @@ from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
-from secloop.scan.inventory.os.release import RPM_FAMILIES, distro_ecosystem
+from secloop.scan.inventory.os.release import RPM_DISTRIBUTIONS, distro_ecosystem
 from secloop.scan.inventory.os.rpmdb_bdb import bdb_blobs
 from secloop.scan.inventory.os.rpmdb_ndb import ndb_blobs
 
@@ -163,7 +163,7 @@ class RpmAnalyzer(Analyzer):
     text_only = False
 
     def __init__(self, os: OperatingSystem | None = None) -> None:
-        qualified = distro_ecosystem(os) if os and os.family in RPM_FAMILIES else None
+        qualified = distro_ecosystem(os) if os and os.family in RPM_DISTRIBUTIONS else None
         self.ecosystem = qualified or "Red Hat"
 
     def applies_to(self, entry: FileEntry) -> bool:

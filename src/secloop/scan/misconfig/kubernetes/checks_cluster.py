@@ -178,8 +178,9 @@ class SecretInConfigMap(ResourceCheck):
                 )
 
 
-#: Secret types whose data the cluster fills in, not the author.
-_GENERATED_SECRET_TYPES = frozenset({"kubernetes.io/service-account-token"})
+#: Secret types whose data the cluster fills in, not the author (a tuple: the manifest's
+#: ``type`` may be any value, a dict included).
+_GENERATED_SECRET_TYPES = ("kubernetes.io/service-account-token",)
 
 
 def _secret_value(value: object, *, encoded: bool) -> str | None:

@@ -14,7 +14,7 @@ pod-level one; "unset" is judged as the API server would default it, never guess
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +145,10 @@ def privileged(ctx: PssContext) -> Iterator[Forbidden]:
 def _allowed(value: object, allowed: AbstractSet[object]) -> bool:
     """Set membership that survives any manifest value: a dict or list is never allowed
     (an unrendered ``{{ .Values.x }}`` parses as a mapping)."""
-    return isinstance(value, Hashable) and value in allowed
+    try:
+        return value in allowed
+    except TypeError:  # unhashable
+        return False
 
 
 def capabilities_baseline(ctx: PssContext) -> Iterator[Forbidden]:

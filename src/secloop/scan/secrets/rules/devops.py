@@ -47,6 +47,14 @@ _REGISTRIES = (
         peers={"gitleaks": "npm-access-token", "detect-secrets": "NpmDetector"},
         severity=_C,
     ),
+    prefixed_rule(
+        "SECRET-SECLOOP-API-TOKEN",
+        "secloop findings server API token",
+        r"slp_[A-Za-z0-9_\-]{43}",
+        ("slp_",),
+        "docs/server-access.md",
+        severity=_C,
+    ),
     SecretRule(
         id="SECRET-NPMRC-AUTH-TOKEN",
         title="Registry auth token in .npmrc",

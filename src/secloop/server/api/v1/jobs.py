@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
-from secloop.server.access import Action, PermissionDeniedError
-from secloop.server.api.v1.deps import Actor, require
+from secloop.server.access import Action, PermissionDeniedError, Principal
+from secloop.server.api.v1.deps import Actor, State, require
+from secloop.server.storage import accounts
+from secloop.server.storage.db import SessionFactory
 from secloop.server.workers import JobRecord, WorkerContext
 from secloop.server.workers.jobs import IntelRefreshJob, RescanJob
 
@@ -60,14 +62,33 @@ def _load(workers: WorkerContext, job_id: str) -> JobOut:
     return job_out(record)
 
 
-@router.get("/{job_id}", response_model=JobOut, responses={404: {}})
-async def get_job(job_id: str, workers: Workers, actor: Actor) -> JobOut:
-    """A job's state (queued, running, done, failed), its summary or its error."""
+def _load_readable(
+    workers: WorkerContext, sessions: SessionFactory, actor: Principal, job_id: str
+) -> JobOut:
+    """The job, if ``actor`` may read its project; server-wide jobs (intel refresh,
+    webhooks, notifications) and those of a deleted project: server admins only."""
+    record = workers.runner.status(job_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    project_id = None
+    if record.project:
+        with sessions() as session:
+            project_id = accounts.project_id(session, record.project)
+    if not actor.may(Action.READ, project_id):
+        what = f"project {record.project!r}" if record.project else "server-wide"
+        raise PermissionDeniedError(f"{actor.name} may not read this job ({what})")
+    return job_out(record)
+
+
+@router.get("/{job_id}", response_model=JobOut, responses={403: {}, 404: {}})
+async def get_job(job_id: str, workers: Workers, state: State, actor: Actor) -> JobOut:
+    """A job's state (queued, running, done, failed), its summary or its error; for
+    those who may read the job's project (server-wide jobs: server admins)."""
     if not actor.grants(Action.READ):
         raise PermissionDeniedError(f"{actor.name} may not read jobs with this token's scopes")
     if not job_id.isalnum() or len(job_id) > 64:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id[:64]}")
-    return await run_in_threadpool(_load, workers, job_id)
+    return await run_in_threadpool(_load_readable, workers, state.sessions, actor, job_id)
 
 
 @router.post("/intel-refresh", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)

@@ -46,7 +46,7 @@ def _unfiltered(site: CallSite) -> str | None:
         return None
     if site.kwarg("members") is not None:
         return None
-    if site.node.func.attr == "extractall" and len(site.node.args) > 1:  # type: ignore[union-attr]
+    if site.attr == "extractall" and len(site.node.args) > 1:
         return None  # extractall(path, members)
     return "no extraction filter"
 

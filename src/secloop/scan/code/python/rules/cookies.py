@@ -37,12 +37,24 @@ def _samesite_missing(site: CallSite) -> bool:
     return isinstance(value, ast.Constant) and (value.value is None or folded == "None")
 
 
+def _is_cookie_jar_call(site: CallSite) -> bool:
+    """``jar.set_cookie(cookie)``: http.cookiejar storing a client-side Cookie object."""
+    args = site.node.args
+    return (
+        len(args) == 1
+        and not site.node.keywords
+        and not (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str))
+    )
+
+
 def _check_cookie(site: CallSite) -> Hit | None:
     func = site.node.func
     if not isinstance(func, ast.Attribute) or func.attr not in _SET_COOKIE:
         return None
     if any(k.arg is None for k in site.node.keywords):
         return None  # **options: the attributes are set elsewhere
+    if _is_cookie_jar_call(site):
+        return None
     missing = [
         flag
         for flag, absent in (

@@ -19,7 +19,9 @@ _PICKLE_FROM_DATA = frozenset(
 _PICKLE_FROM_FILE = frozenset(
     {"pickle.load", "pickle.Unpickler", "cPickle.load", "cPickle.Unpickler", "_pickle.load",
      "dill.load", "dill.Unpickler", "shelve.open", "shelve.DbfilenameShelf",
-     "pandas.read_pickle", "cloudpickle.load"}
+     "pandas.read_pickle", "cloudpickle.load",
+     # jsonpickle's Unpickler exists only to restore() what it is given
+     "jsonpickle.unpickler.Unpickler", "jsonpickle.Unpickler"}
 )  # fmt: skip
 _MARSHAL_FROM_DATA = frozenset({"marshal.loads"})
 _MARSHAL_FROM_FILE = frozenset({"marshal.load"})

@@ -20,9 +20,23 @@ __all__ = ["RULES", "secret_name"]
 
 _SECRET_WORD = re.compile(
     r"(?:^|[_\-.])(?:password|passwd|passphrase|pwd|secret|token|api_?key|apikey|"
-    r"private_?key|signature|digest|hmac|mac|otp|csrf_?token|credentials?|authorization)s?$",
+    r"private_?key|signature|hmac|mac|otp|csrf_?token|credentials?|authorization)s?$",
     re.IGNORECASE,
 )
+#: For comparisons a bare ``token`` is too often a parser's or a lock's token; the
+#: kinds that authenticate someone still count (``reset_token``, ``csrf_token``).
+_COMPARED_SECRET = re.compile(
+    r"(?:^|[_\-.])(?:password|passwd|passphrase|secret|api_?key|apikey|signature|hmac|mac|"
+    r"(?:password|passwd|pwd)_?hash|"
+    r"otp|(?:api|access|auth|reset|csrf|xsrf|refresh|session|secret|bearer|verification|"
+    r"confirmation|confirm|invite|invitation|magic|login|id)_?token)s?$",
+    re.IGNORECASE,
+)
+#: Expressions that are never a secret string: containers, comparisons, arithmetic.
+_NOT_A_STRING = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp,
+                 ast.DictComp, ast.GeneratorExp, ast.Compare, ast.BoolOp, ast.UnaryOp)  # fmt: skip
+#: Object equality, where comparing fields is the point and nothing is authenticated.
+_EQUALITY_METHODS = frozenset({"__eq__", "__ne__", "__hash__"})
 _DIGEST_METHODS = frozenset({"hexdigest", "digest"})
 _HMAC_FACTORIES = frozenset({"hmac.new", "hmac.HMAC", "hmac.digest"})
 _LOG_METHODS = frozenset(
@@ -33,15 +47,15 @@ _LOGGER_NAME = re.compile(r"(?:^|[_.])(?:log|logger|logging|_logger|_log)$", re.
 _MASKING = re.compile(r"(len|mask|redact|hash|fingerprint|obfuscate|truncate|censor)", re.I)
 
 
-def secret_name(expr: ast.expr) -> str | None:
-    """The name that marks ``expr`` as a secret, or None."""
+def secret_name(expr: ast.expr, pattern: re.Pattern[str] = _SECRET_WORD) -> str | None:
+    """The name that marks ``expr`` as a secret under ``pattern``, or None."""
     match expr:
         case ast.Name(id=name) | ast.Attribute(attr=name):
-            return name if _SECRET_WORD.search(name) else None
+            return name if pattern.search(name) else None
         case ast.Subscript(slice=ast.Constant(value=str(key))):
-            return key if _SECRET_WORD.search(key.replace("-", "_")) else None
+            return key if pattern.search(key.replace("-", "_")) else None
         case ast.Call(func=ast.Attribute(attr="get"), args=[ast.Constant(value=str(key)), *_]):
-            return key if _SECRET_WORD.search(key.replace("-", "_")) else None
+            return key if pattern.search(key.replace("-", "_")) else None
     return None
 
 
@@ -49,7 +63,7 @@ def _digest_call(expr: ast.expr, site: CompareSite) -> str | None:
     """``hmac.new(...).hexdigest()`` or ``hmac.digest(...)``: a MAC computed right here."""
     if not isinstance(expr, ast.Call):
         return None
-    if site.qualname(expr.func) in _HMAC_FACTORIES:
+    if site.qualname(expr.func) == "hmac.digest":
         return "hmac.digest()"
     func = expr.func
     if isinstance(func, ast.Attribute) and func.attr in _DIGEST_METHODS:
@@ -62,10 +76,20 @@ def _digest_call(expr: ast.expr, site: CompareSite) -> str | None:
     return None
 
 
+def _named_constant(expr: ast.expr) -> bool:
+    """``PARSE_UNKNOWN_TOKEN``, ``AuthMethod.USERNAME_PASSWORD``: constants by convention."""
+    name = expr.id if isinstance(expr, ast.Name) else getattr(expr, "attr", None)
+    return isinstance(name, str) and name.isupper()
+
+
 def _check_timing(site: CompareSite) -> Hit | None:
     if not isinstance(site.op, ast.Eq | ast.NotEq):
         return None
     left, right = site.left, site.right
+    if site.scope.name in _EQUALITY_METHODS or any(
+        isinstance(side, _NOT_A_STRING) or _named_constant(side) for side in (left, right)
+    ):
+        return None
     # A constant on either side is a sentinel check (``token == ""``) or a hard-coded
     # secret (another weakness); a timing attack needs an unknown expected value.
     if site.is_constant(left) or site.is_constant(right):
@@ -73,8 +97,8 @@ def _check_timing(site: CompareSite) -> Hit | None:
     what = (
         _digest_call(left, site)
         or _digest_call(right, site)
-        or secret_name(left)
-        or secret_name(right)
+        or secret_name(left, _COMPARED_SECRET)
+        or secret_name(right, _COMPARED_SECRET)
     )
     if what is None:
         return None
@@ -110,7 +134,7 @@ def _logged_secrets(expr: ast.expr) -> list[str]:
     pending = [expr]
     while pending:
         node = pending.pop()
-        name = secret_name(node) if isinstance(node, ast.expr) else None
+        name = secret_name(node)
         if name is not None:
             found.append(name)
             continue

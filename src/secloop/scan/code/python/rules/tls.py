@@ -104,8 +104,29 @@ def _check_unverified_context(site: AttributeSite) -> Hit | None:
     )
 
 
+def _is_table_entry(site: AttributeSite) -> bool:
+    """The constant as a mapping key or in a comparison: code that knows about old
+    versions (to map or refuse them), not code that selects one."""
+    node = site.node
+    if isinstance(site.statement, ast.Assign) and any(
+        isinstance(t, ast.Subscript) for t in site.statement.targets
+    ):
+        return True  # versions[ssl.PROTOCOL_TLSv1] = SSL.TLSv1_METHOD
+    for parent in ast.walk(site.statement) if site.statement is not None else ():
+        match parent:
+            case ast.Dict(keys=keys) if any(k is node for k in keys):
+                return True
+            case ast.Subscript(slice=index) if index is node:
+                return True
+            case ast.Compare(left=left, comparators=others) if any(
+                e is node for e in (left, *others)
+            ):
+                return True
+    return False
+
+
 def _check_old_protocol(site: AttributeSite) -> Hit | None:
-    if site.name not in _OLD_PROTOCOLS:
+    if site.name not in _OLD_PROTOCOLS or _is_table_entry(site):
         return None
     version = site.node.attr.removeprefix("PROTOCOL_").removesuffix("_METHOD")
     return Hit(
