@@ -102,6 +102,7 @@ class DenyListScanner(Scanner):
 
     name = "denylist"
     kind = FindingKind.VULNERABILITY
+    uses_inventory = True
 
     def __init__(self, denied: Sequence[str]) -> None:
         self._denied = frozenset(denied)

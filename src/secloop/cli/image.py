@@ -128,6 +128,7 @@ def _scan_system(
     spec: str, opener: Opener, effective: Effective, progress: ProgressSink | None
 ) -> ScanResult:
     """Open, detect the OS release, then run the pipeline with analyzers built for it."""
+    from secloop.output.interface import SBOM_FORMATS
     from secloop.scan.engine import scan_artifact
     from secloop.scan.inventory.os import (
         SystemArtifact,
@@ -146,7 +147,13 @@ def _scan_system(
         system = artifact if isinstance(artifact, SystemArtifact) else None
         os_release = detect_operating_system(system) if system is not None else None
         analyzers = (*system_analyzers(os_release), *base.analyzers)
-        return scan_artifact(artifact, analyzers=analyzers, scanners=scanners, progress=progress)
+        return scan_artifact(
+            artifact,
+            analyzers=analyzers,
+            scanners=scanners,
+            progress=progress,
+            collect_inventory=effective.fmt in SBOM_FORMATS,
+        )
 
 
 def _run(options: ScanOptions, opener: Opener) -> int:

@@ -24,7 +24,7 @@ from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.intel.cache import IntelCache, default_cache_path
 from secloop.intel.model import ExploitSignal, IntelSnapshot
-from secloop.output.interface import OutputFormat, ReportContext
+from secloop.output.interface import SBOM_FORMATS, OutputFormat, ReportContext
 from secloop.output.json_format import load_result
 from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
@@ -283,6 +283,7 @@ def _path_scan(options: ScanOptions) -> ScanFunction:
             limits=effective.limits,
             excludes=(*_selection_excludes(options), *effective.excludes),
             use_gitignore=effective.use_gitignore,
+            collect_inventory=effective.fmt in SBOM_FORMATS,
         )
         return run_scan(request, _registry(effective), progress=progress)
 

@@ -17,7 +17,7 @@ from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.intel.model import ExploitSignal
 
-__all__ = ["Formatter", "OutputError", "OutputFormat", "ReportContext"]
+__all__ = ["SBOM_FORMATS", "Formatter", "OutputError", "OutputFormat", "ReportContext"]
 
 
 class OutputError(Error):
@@ -37,6 +37,11 @@ class OutputFormat(StrEnum):
     GITLAB_DEPENDENCY_SCANNING = "gitlab-dependency-scanning"
     GITLAB_CONTAINER_SCANNING = "gitlab-container-scanning"
     CODEQUALITY = "codequality"
+
+
+#: Formats that list the inventory itself: a scan for them collects packages even when
+#: no selected scanner reads them.
+SBOM_FORMATS = frozenset({OutputFormat.CYCLONEDX, OutputFormat.SPDX})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

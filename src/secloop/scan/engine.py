@@ -62,6 +62,8 @@ class ScanRequest:
     limits: ScanLimits = field(default_factory=ScanLimits)
     excludes: tuple[str, ...] = ()
     use_gitignore: bool = True
+    # Collect packages even when no selected scanner reads them (an SBOM report).
+    collect_inventory: bool = False
 
 
 Plugin = Analyzer | Scanner
@@ -101,6 +103,7 @@ def run_scan(
             scanners=scanners,
             progress=progress,
             clock=clock,
+            collect_inventory=request.collect_inventory,
         )
 
 
@@ -111,8 +114,16 @@ def scan_artifact(
     scanners: Sequence[Scanner],
     progress: ProgressSink | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    collect_inventory: bool = False,
 ) -> ScanResult:
-    """Run the pipeline over an opened artifact."""
+    """Run the pipeline over an opened artifact.
+
+    Analyzers run only when a selected scanner reads the inventory or
+    ``collect_inventory`` asks for it (an SBOM report): ``--scanners secret`` does not
+    pay for parsing lockfiles and package databases nobody looks at.
+    """
+    if not collect_inventory and not any(scanner.uses_inventory for scanner in scanners):
+        analyzers = ()
     started_at = clock()
     timer = time.perf_counter()
     collected = _Collector()

@@ -203,6 +203,10 @@ class Scanner(ABC):
     #: run only when named in ``--scanners`` or the configuration, never by default nor
     #: through a kind such as ``sast``, so installing a tool never changes a scan silently.
     default_enabled: bool = True
+    #: True for scanners that read the inventory (packages, operating system): when no
+    #: selected scanner does, the engine runs no analyzer, so ``--scanners secret`` does
+    #: not pay for parsing lockfiles and package databases nobody looks at.
+    uses_inventory: bool = False
 
     @abstractmethod
     def rules(self) -> Sequence[Rule]:

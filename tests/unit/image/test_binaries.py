@@ -164,7 +164,8 @@ def test_binary_analyzers_run_on_directories(tmp_path: Path) -> None:
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib/shop.jar").write_bytes(_jar(_pom("org.example", "shop", "1.0.0")))
     (tmp_path / "app").write_bytes(_elf(_buildinfo()))
-    result = run_scan(ScanRequest(spec=str(tmp_path), scanners=("secret",)), default_registry())
+    request = ScanRequest(spec=str(tmp_path), scanners=("secret",), collect_inventory=True)
+    result = run_scan(request, default_registry())
     assert {(p.ecosystem, p.name) for p in result.packages} == {
         ("Maven", "org.example:shop"),
         ("Go", "golang.org/x/text"),

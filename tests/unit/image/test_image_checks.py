@@ -219,6 +219,7 @@ class _ArtifactProbe(Scanner):
 
     name = "probe"
     kind = ImageConfigScanner.kind
+    uses_inventory = True
 
     def __init__(self) -> None:
         self.seen: list[tuple[Artifact, Inventory]] = []

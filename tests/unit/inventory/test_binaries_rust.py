@@ -134,7 +134,8 @@ def test_directory_scan_inventories_audited_binaries(program: Path, tmp_path: Pa
     root = tmp_path / "root"
     (root / "usr/bin").mkdir(parents=True)
     _audited(program, root / "usr/bin/hello", _zjson(TREE))
-    result = run_scan(ScanRequest(spec=str(root), scanners=("secret",)), default_registry())
+    request = ScanRequest(spec=str(root), scanners=("secret",), collect_inventory=True)
+    result = run_scan(request, default_registry())
     assert {(p.ecosystem, p.name) for p in result.packages} == {
         ("crates.io", "hello"),
         ("crates.io", "serde"),

@@ -105,7 +105,9 @@ def test_an_unreadable_manifest_is_left_to_its_analyzer() -> None:
 
 
 def _scan(root: Path) -> ScanResult:
-    request = ScanRequest(spec=str(root), scanners=("unpinned-deps",), use_gitignore=False)
+    request = ScanRequest(
+        spec=str(root), scanners=("unpinned-deps",), use_gitignore=False, collect_inventory=True
+    )
     return run_scan(request, default_registry())
 
 

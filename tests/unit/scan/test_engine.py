@@ -51,6 +51,19 @@ def test_findings_inventory_and_coverage(tmp_path: Path) -> None:
     assert set(result.timings) == {"files_seconds", "inventory_seconds", "total_seconds"}
 
 
+def test_analyzers_run_only_when_a_scanner_reads_the_inventory_or_it_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "requirements.txt").write_text("badpkg==1.0\n")
+    files_only = ScanRequest(spec=str(tmp_path), scanners=("marker",))
+    result = run_scan(files_only, _registry(), clock=lambda: FIXED)
+    assert result.packages == ()
+    assert result.scanned == (Scanned(path="requirements.txt", by=("marker",)),)
+    for_sbom = replace(files_only, collect_inventory=True)
+    result = run_scan(for_sbom, _registry(), clock=lambda: FIXED)
+    assert [p.name for p in result.packages] == ["badpkg"]
+
+
 def test_parse_errors_and_plugin_bugs_are_recorded_and_the_scan_goes_on(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("PARSE-ERROR\n")
     (tmp_path / "b.txt").write_text("CRASH\n")

@@ -49,3 +49,15 @@ def test_debt_trend_over_all_projects_equals_the_sum_per_project(tmp_path: Path)
         assert everything[-1].open == 2
         assert sum(points[-1].open for points in per_project) == 2
         assert [(p.at, p.open) for p in visible] == [(p.at, p.open) for p in everything]
+
+
+def test_project_and_asset_filters_by_name(tmp_path: Path) -> None:
+    with make_client(tmp_path) as client:
+        upload(client, trivy_vulns(("CVE-1", "a", "1")), project="p", asset="api")
+        upload(client, trivy_vulns(("CVE-2", "b", "1")), project="q", asset="api")
+        assert [f["cve_id"] for f in findings(client, project="p")] == ["CVE-1"]
+        assert len(findings(client, asset="api")) == 2  # the name, in every project
+        assert [f["cve_id"] for f in findings(client, project="q", asset="api")] == ["CVE-2"]
+        assert findings(client, asset="nowhere") == []
+        missing = client.get("/api/v1/findings", params={"project": "nope"})
+        assert missing.status_code == 404  # local mode sees every project: no such project

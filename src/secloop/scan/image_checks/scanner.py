@@ -36,6 +36,7 @@ class ImageConfigScanner(Scanner):
 
     name = "image-config"
     kind = FindingKind.MISCONFIGURATION
+    uses_inventory = True
 
     def __init__(
         self,

@@ -73,6 +73,7 @@ class LicenseScanner(Scanner):
 
     name = "license"
     kind = FindingKind.LICENSE
+    uses_inventory = True
 
     def __init__(self, policy: LicensePolicy) -> None:
         self._policy = policy

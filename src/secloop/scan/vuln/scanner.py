@@ -71,6 +71,7 @@ class VulnerabilityScanner(Scanner):
 
     name = "vuln"
     kind = FindingKind.VULNERABILITY
+    uses_inventory = True
 
     def __init__(
         self, db_path: Path | None = None, *, environ: Mapping[str, str] | None = None

@@ -208,14 +208,19 @@ _TEXT_COLUMNS = (
 def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[FindingRow]]:
     """Findings matching the filter in the order asked for, with the total for paging."""
     query = select(FindingRow)
+    # Names become ids first: with ``project_id = 7`` in the query (not a join on the
+    # name) PostgreSQL plans with the per-project indexes instead of scanning the
+    # whole table in severity order and discarding other projects' rows.
     if flt.project is not None:
-        query = query.join(ProjectRow, ProjectRow.id == FindingRow.project_id).where(
-            ProjectRow.name == flt.project
-        )
+        project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.name == flt.project))
+        if project_id is None:
+            return 0, []
+        query = query.where(FindingRow.project_id == project_id)
     if flt.asset is not None:
-        query = query.join(AssetRow, AssetRow.id == FindingRow.asset_id).where(
-            AssetRow.name == flt.asset
-        )
+        asset_ids = list(session.scalars(select(AssetRow.id).where(AssetRow.name == flt.asset)))
+        if not asset_ids:
+            return 0, []
+        query = query.where(FindingRow.asset_id.in_(asset_ids))
     if flt.project_ids is not None:
         query = query.where(FindingRow.project_id.in_(flt.project_ids))
     if flt.status:
