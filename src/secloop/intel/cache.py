@@ -105,6 +105,7 @@ class IntelCache:
                     if statement.strip():
                         connection.execute(statement)
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                # secloop:ignore PY-SQLI-001 a fixed table name of this module, never input
                 connection.execute(f"DELETE FROM {table}")  # noqa: S608 - a fixed table name
                 connection.executemany(sql, rows)
                 connection.execute(
@@ -169,6 +170,7 @@ class IntelCache:
             self._check_version(connection)
             for chunk in _chunks(wanted):
                 marks = ",".join("?" * len(chunk))
+                # secloop:ignore PY-SQLI-001 '?' placeholders only; the CVE ids are bound
                 for cve, added, due, ransomware in connection.execute(
                     f"SELECT cve_id, date_added, due_date, ransomware FROM kev "  # noqa: S608
                     f"WHERE cve_id IN ({marks})",
@@ -179,6 +181,7 @@ class IntelCache:
                         due_date=date.fromisoformat(due) if due else None,
                         ransomware=bool(ransomware),
                     )
+                # secloop:ignore PY-SQLI-001 '?' placeholders only; the CVE ids are bound
                 for cve, probability, percentile in connection.execute(
                     f"SELECT cve_id, probability, percentile FROM epss "  # noqa: S608
                     f"WHERE cve_id IN ({marks})",
