@@ -84,13 +84,13 @@ def default_registry(
 ) -> Registry:
     """Every plugin shipped with secloop, in evaluation order; with ``policies``
     (``--policy DIR``, compiled once per scan) also the ``rego`` scanner, with
-    ``pss`` (``--pss-level``) the ``pss`` scanner, and with an active licence policy
+    ``pss`` (``--pss-level``) the ``pss`` scanner (both also judge what the ``render``
+    scanner renders), and with an active licence policy
     (``--deny-license``, ``licenses:``) the ``license`` scanner. ``allowed_registries``
     turns on the registry allowlist checks of the kubernetes and dockerfile scanners."""
-    custom: tuple[Scanner, ...] = (
-        *((RegoScanner(policies),) if policies is not None else ()),
-        *((PssScanner(pss),) if pss is not None else ()),
-    )
+    rego = RegoScanner(policies) if policies is not None else None
+    pod_security = PssScanner(pss) if pss is not None else None
+    custom: tuple[Scanner, ...] = tuple(s for s in (rego, pod_security) if s is not None)
     licensing: tuple[Scanner, ...] = (
         (LicenseScanner(licenses),) if licenses is not None and licenses.active else ()
     )
@@ -102,10 +102,11 @@ def default_registry(
             SecretsScanner(),
             DeletedLayerSecretsScanner(),  # image layers only
             kubernetes,
-            RenderScanner(kubernetes.checks),  # kustomize overlays and helm charts
             DockerfileScanner(allowed_registries),
             ComposeScanner(),
             *custom,
+            # Kustomize overlays and helm charts, through the same checks, policies and PSS.
+            RenderScanner(kubernetes.checks, rego=rego, pss=pod_security),
             ImageConfigScanner(),  # images only
             VulnerabilityScanner(),
             UnpinnedDependencyScanner(),  # loose declarations the analyzers cannot pin

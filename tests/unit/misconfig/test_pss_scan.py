@@ -185,3 +185,31 @@ def test_cli_options_and_config(
     ids = {f["rule_id"] for f in json.loads(scan().out)["findings"]}
     assert "PSS-runAsNonRoot" in ids
     assert "PSS-seccompProfile_restricted" not in ids
+
+
+def test_namespace_walked_after_its_workloads_still_decides(tmp_path: Path) -> None:
+    (tmp_path / "a-pods.yaml").write_text(_pod("host-in-open", "open", host=True))
+    (tmp_path / "z-namespaces.yaml").write_text(_namespace("open", "privileged"))
+    assert _scan(tmp_path, "baseline").findings == ()
+
+
+def test_one_scanner_serves_scan_after_scan(tmp_path: Path) -> None:
+    """What one scan saw during its walk never leaks into the next scan."""
+    first, second, empty = tmp_path / "first", tmp_path / "second", tmp_path / "empty"
+    for directory in (first, second, empty):
+        directory.mkdir()
+    (first / "ns.yaml").write_text(_namespace("open", "privileged"))
+    (first / "pod.yaml").write_text(_pod("one", "open", host=True))
+    (second / "pod.yaml").write_text(_pod("two", "open", host=True))
+    settings = PssSettings(level=PssLevel.BASELINE, version=PssVersion.parse("latest"))
+    registry = default_registry(pss=settings)
+
+    def scan(root: Path) -> ScanResult:
+        request = ScanRequest(spec=str(root), scanners=("pss",), use_gitignore=False)
+        return run_scan(request, registry)
+
+    assert scan(first).findings == ()
+    found = scan(second).findings
+    assert [f.rule_id for f in found] == ["PSS-hostNamespaces"]
+    assert "(--pss-level)" in found[0].message  # the first scan's label is gone
+    assert scan(empty).findings == ()

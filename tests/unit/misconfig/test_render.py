@@ -19,6 +19,9 @@ from secloop.scan.artifact.fs import FilesystemOpener
 from secloop.scan.engine import ScanRequest, run_scan
 from secloop.scan.interface import ScanLimits
 from secloop.scan.misconfig import render
+from secloop.scan.misconfig.kubernetes.pss import PssLevel, PssVersion
+from secloop.scan.misconfig.pss_scan import PssSettings
+from secloop.scan.misconfig.rego import load_policies
 from secloop.scan.misconfig.render import RenderKind, RenderScanner
 from secloop.scan.registry import Registry, default_registry
 from tests.unit.cli.conftest import Outcome
@@ -236,3 +239,61 @@ def test_strict_render_cli(
     assert "--strict-render: not rendered: helm chart: helm not found on PATH" in strict.err
     (tmp_path / "secloop.yaml").write_text("strict_render: true\n")
     assert run(*args).code == 3
+
+
+ENFORCING_NAMESPACE = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: prod
+  labels: {pod-security.kubernetes.io/enforce: baseline}
+"""
+ROOT_POLICY = """package main
+
+import rego.v1
+
+deny contains msg if {
+  input.kind == "Deployment"
+  not input.spec.template.spec.securityContext.runAsNonRoot
+  msg := sprintf("%s runs as root", [input.metadata.name])
+}
+"""
+
+
+@needs_kubectl
+def test_rendered_documents_go_through_policies_and_pss(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "repo")
+    (root / "overlays" / "prod" / "namespace.yaml").write_text(ENFORCING_NAMESPACE)
+    overlay = root / "overlays" / "prod" / "kustomization.yaml"
+    overlay.write_text(
+        OVERLAY.replace("resources: [../../base]", "resources: [../../base, namespace.yaml]")
+    )
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "root.rego").write_text(ROOT_POLICY)
+    registry = default_registry(
+        policies=load_policies([tmp_path / "policy"]),
+        pss=PssSettings(level=PssLevel.RESTRICTED, version=PssVersion.parse("latest")),
+    )
+    request = ScanRequest(spec=str(root), scanners=("render",), use_gitignore=False)
+    result = run_scan(request, registry)
+    assert _failures(result) == []
+    rendered = "(rendered by kustomize from overlays/prod)"
+    rego = [f for f in result.findings if f.rule_id == "REGO.main.deny"]
+    assert [f.message for f in rego] == [f"Deployment/prod/web: web runs as root {rendered}"]
+    pss = [f for f in result.findings if f.rule_id.startswith("PSS-")]
+    # The rendered Namespace enforces baseline: only hostNetwork (from the patch) fails,
+    # not the restricted controls --pss-level asks for.
+    assert [f.rule_id for f in pss] == ["PSS-hostNamespaces"]
+    label = "overlays/prod/kustomization.yaml (rendered Namespace prod)"
+    assert "not admitted under PSS baseline " in pss[0].message
+    assert f"(namespace label at {label}): host namespaces" in pss[0].message
+    for finding in (*rego, *pss):
+        assert finding.scanner == "render"
+        assert finding.location.path == "overlays/prod/kustomization.yaml"
+        assert finding.location.start_line is None
+        assert finding.location.resource is not None
+        assert finding.location.resource.name == "web"
+        assert finding.anchor.startswith("kustomize:")
+    assert {"REGO.main.deny", "PSS-hostNamespaces"} <= set(result.rules)
+    # Without --policy and --pss-level, rendering reports only the Kubernetes checks.
+    plain = run_scan(request, default_registry())
+    assert not any(f.rule_id.startswith(("REGO.", "PSS-")) for f in plain.findings)

@@ -9,32 +9,49 @@ opinions with severities rather than the pass/fail contract.
 The namespace decides, as it does on a cluster: when the scanned manifests contain the
 workload's Namespace with a ``pod-security.kubernetes.io/enforce`` label, that level
 (and its ``enforce-version``, else the requested version) is used instead of
-``--pss-level``. Namespaces and workloads live in different files, so the scanner runs
-once per artifact (``scan_artifact``) over every manifest rather than per file.
+``--pss-level``. Namespaces and workloads live in different files, so the verdicts are
+given once per artifact (``scan_artifact``), after every manifest was seen.
 
-Steps of :meth:`PssScanner.scan_artifact`:
+Steps:
 
-1. Read and parse every YAML/JSON manifest of the artifact (bounded by the artifact's
-   read limits; files that cannot be read or parsed are left to the kubernetes
-   scanner, which records them).
-2. Collect the enforce labels of Namespace objects.
+1. :meth:`PssScanner.scan_file`: take the manifest's documents from the shared parse
+   (:mod:`~secloop.scan.misconfig.shared_parse`: the kubernetes scanner parsed them
+   already, so nothing is read or parsed twice) and keep its workloads and labelled
+   Namespaces until the end of the walk. Files that cannot be parsed are the
+   kubernetes scanner's to report.
+2. :meth:`PssScanner.scan_artifact`: collect the enforce labels of the Namespaces.
 3. Evaluate each workload at its namespace's level and version, else the requested
    ones; a privileged enforce level admits everything.
+
+Rendered overlays and charts go through steps 2 and 3 too (:meth:`PssScanner.evaluate`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from secloop.core.errors import Error
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import Location
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
-from secloop.scan.interface import Artifact, FileEntry, Inventory, PartialFailure, Scanner
-from secloop.scan.misconfig.documents import Document, parse_stream
-from secloop.scan.misconfig.kubernetes.model import Resource, as_map, resources_of, workload_of
+from secloop.scan.interface import (
+    Artifact,
+    FileContent,
+    FileEntry,
+    Inventory,
+    PartialFailure,
+    Scanner,
+)
+from secloop.scan.misconfig.documents import Document
+from secloop.scan.misconfig.kubernetes.model import (
+    Resource,
+    Workload,
+    as_map,
+    resources_of,
+    workload_of,
+)
 from secloop.scan.misconfig.kubernetes.pss import (
     PSS_CONTROLS,
     PssControl,
@@ -44,6 +61,7 @@ from secloop.scan.misconfig.kubernetes.pss import (
     evaluate_pss,
 )
 from secloop.scan.misconfig.rules import misconfig_rule
+from secloop.scan.misconfig.shared_parse import parsed_stream
 
 __all__ = ["PSS_RULES", "PssScanner", "PssSettings", "pss_rule_id"]
 
@@ -92,9 +110,31 @@ PSS_RULES: tuple[Rule, ...] = tuple(_rule(control) for control in PSS_CONTROLS)
 
 
 @dataclass(frozen=True, slots=True)
-class _Manifest:
+class _Placed:
+    """A resource and the file (or overlay/chart) it was found in."""
+
     path: str
-    documents: tuple[Document, ...]
+    resource: Resource
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What one artifact's manifests hold for PSS: workloads and Namespaces, in walk order."""
+
+    workloads: list[tuple[_Placed, Workload]] = field(default_factory=list)
+    namespaces: list[_Placed] = field(default_factory=list)
+    #: False for a rendered stream: its lines are not lines of any file the user has.
+    has_lines: bool = True
+
+    def add(self, path: str, documents: Iterable[Document]) -> None:
+        for document in documents:
+            for resource in resources_of(document):
+                if resource.kind == "Namespace":
+                    self.namespaces.append(_Placed(path, resource))
+                    continue
+                workload = workload_of(resource)
+                if workload is not None and not workload.synthetic:
+                    self.workloads.append((_Placed(path, resource), workload))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,40 +144,67 @@ class _NamespacePolicy:
     source: str  # "path:line" of the label, for the message
 
 
+class _PerScan(threading.local):
+    """The manifests seen so far by the scan running on this thread."""
+
+    seen: _Seen | None = None
+
+
 class PssScanner(Scanner):
-    """Pod Security Standards admission, per workload, at a level and version."""
+    """Pod Security Standards admission, per workload, at a level and version.
+
+    Between the walk (``scan_file``) and ``scan_artifact`` it keeps the workloads and
+    Namespaces of the scan running on the current thread; ``scan_artifact`` hands them
+    over and forgets them, so one instance still serves scan after scan.
+    """
 
     name = "pss"
     kind = FindingKind.MISCONFIGURATION
 
     def __init__(self, settings: PssSettings) -> None:
         self._settings = settings
+        self._per_scan = _PerScan()
 
     def rules(self) -> Sequence[Rule]:
         return PSS_RULES
 
     def applies_to(self, entry: FileEntry) -> bool:
-        """Manifests count as covered by this scanner (it reads them in scan_artifact)."""
         return entry.name.lower().endswith(_MANIFEST_SUFFIXES)
+
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+        """Step (1): remember the manifest's workloads and Namespaces; no verdict yet."""
+        text = content.text
+        if "apiVersion" not in text or "kind" not in text:
+            return ()
+        if self._per_scan.seen is None:
+            self._per_scan.seen = _Seen()
+        self._per_scan.seen.add(content.entry.path, parsed_stream(content).documents)
+        return ()
 
     def scan_artifact(
         self, artifact: Artifact, inventory: Inventory
     ) -> Iterable[Finding | PartialFailure]:
-        manifests = list(_manifests(artifact))  # (1)
-        policies, problems = _namespace_policies(manifests)  # (2)
+        seen, self._per_scan.seen = self._per_scan.seen, None
+        return [] if seen is None else self._verdicts(seen)
+
+    def evaluate(self, path: str, documents: Iterable[Document]) -> list[Finding | PartialFailure]:
+        """Steps (2) and (3) over one stream on its own (a rendered overlay or chart):
+        its Namespaces decide the level of its workloads."""
+        seen = _Seen(has_lines=False)
+        seen.add(path, documents)
+        return self._verdicts(seen)
+
+    def _verdicts(self, seen: _Seen) -> list[Finding | PartialFailure]:
+        policies, problems = _namespace_policies(seen.namespaces, has_lines=seen.has_lines)  # (2)
         outcomes: list[Finding | PartialFailure] = list(problems)
-        for manifest in manifests:  # (3)
-            for document in manifest.documents:
-                for resource in resources_of(document):
-                    outcomes.extend(self._evaluate(manifest.path, resource, policies))
+        for placed, workload in seen.workloads:  # (3)
+            outcomes.extend(self._evaluate(placed, workload, policies))
         return outcomes
 
     def _evaluate(
-        self, path: str, resource: Resource, policies: Mapping[str, _NamespacePolicy]
+        self, placed: _Placed, workload: Workload, policies: Mapping[str, _NamespacePolicy]
     ) -> Iterator[Finding]:
-        workload = workload_of(resource)
-        if workload is None or workload.synthetic:
-            return
+        resource = placed.resource
         level, version = self._settings.level, self._settings.version
         origin = "--pss-level"
         policy = policies.get(resource.namespace or "default")
@@ -156,7 +223,9 @@ class PssScanner(Scanner):
                     f"{ref.display}: not admitted under PSS {level} {version} "
                     f"({origin}): {violation.message}"
                 ),
-                location=Location(path=path, start_line=line, start_column=column, resource=ref),
+                location=Location(
+                    path=placed.path, start_line=line, start_column=column, resource=ref
+                ),
                 scanner=self.name,
                 anchor=f"{ref.display}:{violation.check}:{violation.message}",
                 remediation=_REMEDIATION,
@@ -169,42 +238,25 @@ _TITLES = {control.id: rule.title for control, rule in zip(PSS_CONTROLS, PSS_RUL
 _REMEDIATION = PSS_RULES[0].remediation
 
 
-def _manifests(artifact: Artifact) -> Iterator[_Manifest]:
-    """Step (1): every manifest that parses; the rest is the kubernetes scanner's to report."""
-    for entry in artifact.walk():
-        if not isinstance(entry, FileEntry) or not entry.name.lower().endswith(_MANIFEST_SUFFIXES):
-            continue
-        try:
-            text = artifact.read(entry).decode("utf-8-sig")
-        except (Error, UnicodeDecodeError):
-            continue
-        if "apiVersion" not in text or "kind" not in text:
-            continue
-        stream = parse_stream(text, json_syntax=entry.path.lower().endswith(".json"))
-        if stream.documents:
-            yield _Manifest(entry.path, stream.documents)
-
-
 def _namespace_policies(
-    manifests: Sequence[_Manifest],
+    namespaces: Sequence[_Placed], *, has_lines: bool
 ) -> tuple[dict[str, _NamespacePolicy], list[PartialFailure]]:
     """Step (2): ``enforce`` labels of the Namespaces in the scanned manifests."""
     policies: dict[str, _NamespacePolicy] = {}
     problems: list[PartialFailure] = []
-    for manifest in manifests:
-        for document in manifest.documents:
-            for resource in resources_of(document):
-                if resource.kind != "Namespace":
-                    continue
-                labels = as_map(as_map(resource.obj.get("metadata")).get("labels"))
-                if _ENFORCE not in labels:
-                    continue
-                line = resource.line_of((*resource.prefix, "metadata", "labels", _ENFORCE))
-                where = f"{manifest.path}:{line}"
-                try:
-                    policies[resource.name] = _policy(labels, where)
-                except (ValueError, PssVersionError) as err:
-                    problems.append(PartialFailure(f"{where}: namespace {resource.name}: {err}"))
+    for placed in namespaces:
+        resource = placed.resource
+        labels = as_map(as_map(resource.obj.get("metadata")).get("labels"))
+        if _ENFORCE not in labels:
+            continue
+        where = f"{placed.path} (rendered Namespace {resource.name})"
+        if has_lines:
+            line = resource.line_of((*resource.prefix, "metadata", "labels", _ENFORCE))
+            where = f"{placed.path}:{line}"
+        try:
+            policies[resource.name] = _policy(labels, where)
+        except (ValueError, PssVersionError) as err:
+            problems.append(PartialFailure(f"{where}: namespace {resource.name}: {err}"))
     return policies, problems
 
 

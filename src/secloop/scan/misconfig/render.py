@@ -2,7 +2,9 @@
 
 A directory with a ``kustomization.yaml`` (``.yml``, ``Kustomization``) is rendered with
 ``kubectl kustomize DIR``; a directory with a ``Chart.yaml`` with ``helm template``.
-The rendered stream goes through the same Kubernetes checks as a manifest file;
+The rendered stream goes through the same Kubernetes checks as a manifest file, and
+through the ``--policy`` Rego policies and the ``--pss-level`` Pod Security Standards
+when those are configured (the Namespaces of the rendered stream decide its PSS level);
 findings name the rendered resource and point at the overlay's or chart's file.
 
 Never silent: a tool that is missing, fails, times out or prints too much is recorded
@@ -19,7 +21,8 @@ Steps of :meth:`RenderScanner.scan_artifact`:
    each overlay, and its plain files are scanned as manifests anyway. An overlay that
    uses remote resources (URLs, directly or through its local bases) is recorded as not
    rendered: ``kubectl kustomize`` would fetch them, and a scan never uses the network.
-3. Run the tool without a shell, with a timeout and an output cap; parse and check.
+3. Run the tool without a shell, with a timeout and an output cap; parse and check
+   (Kubernetes checks, then Rego policies, then PSS).
 """
 
 from __future__ import annotations
@@ -41,10 +44,12 @@ from secloop.core.result import Failed, ScanResult
 from secloop.core.rule import Rule
 from secloop.core.target import TargetKind
 from secloop.scan.interface import Artifact, FileEntry, Inventory, PartialFailure, Scanner
-from secloop.scan.misconfig.documents import parse_yaml
+from secloop.scan.misconfig.documents import ParsedStream, parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
 from secloop.scan.misconfig.kubernetes.evaluate import evaluate_stream
+from secloop.scan.misconfig.pss_scan import PssScanner
+from secloop.scan.misconfig.rego.scanner import RegoScanner
 
 __all__ = [
     "RENDER_FAILURE_PREFIX",
@@ -224,12 +229,23 @@ class RenderScanner(Scanner):
         self,
         checks: Sequence[KubernetesCheck] = KUBERNETES_CHECKS,
         timeout: float = TIMEOUT_SECONDS,
+        *,
+        rego: RegoScanner | None = None,
+        pss: PssScanner | None = None,
     ) -> None:
+        """``rego`` and ``pss``: the scan's policies and PSS settings, when configured,
+        also applied to what is rendered."""
         self._checks = tuple(checks)
         self._timeout = timeout
+        self._rego = rego
+        self._pss = pss
 
     def rules(self) -> Sequence[Rule]:
-        return tuple(check.rule for check in self._checks)
+        rules = [check.rule for check in self._checks]
+        for extra in (self._rego, self._pss):
+            if extra is not None:
+                rules.extend(extra.rules())
+        return tuple(rules)
 
     def scan_artifact(
         self, artifact: Artifact, inventory: Inventory
@@ -258,11 +274,21 @@ class RenderScanner(Scanner):
             return [PartialFailure(f"{RENDER_FAILURE_PREFIX}{label}: {err}")]
         stream = parse_yaml(text)
         outcomes: list[Finding | PartialFailure] = []
-        for outcome in evaluate_stream(stream, source.file, self._checks):
+        for outcome in self._check(stream, source.file):
             if isinstance(outcome, PartialFailure):
                 outcomes.append(PartialFailure(f"{label} (rendered): {outcome.reason}"))
             else:
                 outcomes.append(_from_rendering(outcome, source))
+        return outcomes
+
+    def _check(self, stream: ParsedStream, path: str) -> list[Finding | PartialFailure]:
+        """The Kubernetes checks (which also report the documents that did not parse),
+        then the Rego policies and PSS on the documents that did."""
+        outcomes = evaluate_stream(stream, path, self._checks)
+        if self._rego is not None:
+            outcomes.extend(self._rego.scan_stream(ParsedStream(documents=stream.documents), path))
+        if self._pss is not None:
+            outcomes.extend(self._pss.evaluate(path, stream.documents))
         return outcomes
 
 

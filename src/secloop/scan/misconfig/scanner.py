@@ -20,7 +20,7 @@ from secloop.scan.misconfig.compose.model import Service, services_of
 from secloop.scan.misconfig.dockerfile import DOCKERFILE_CHECKS
 from secloop.scan.misconfig.dockerfile.base import DockerfileCheck, DockerHit
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, parse_dockerfile
-from secloop.scan.misconfig.documents import parse_stream, parse_yaml
+from secloop.scan.misconfig.documents import parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
 from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream
@@ -29,6 +29,7 @@ from secloop.scan.misconfig.registries import (
     BaseImageRegistryNotAllowed,
     RegistryNotAllowed,
 )
+from secloop.scan.misconfig.shared_parse import parsed_stream
 
 __all__ = [
     "ComposeScanner",
@@ -79,7 +80,7 @@ class KubernetesScanner(Scanner):
         if "apiVersion" not in text or "kind" not in text:
             return []
         path = content.entry.path
-        stream = parse_stream(text, json_syntax=path.lower().endswith(".json"))
+        stream = parsed_stream(content)
         if stream.errors and not stream.documents:
             raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
         return evaluate_stream(stream, path, self._checks)

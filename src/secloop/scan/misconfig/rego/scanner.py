@@ -24,12 +24,13 @@ from secloop.core.location import KubernetesResource, Location
 from secloop.core.rule import Rule
 from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, Scanner
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile, Instruction, parse_dockerfile
-from secloop.scan.misconfig.documents import Document, parse_stream
+from secloop.scan.misconfig.documents import Document, ParsedStream
 from secloop.scan.misconfig.kubernetes.evaluate import describe_error
 from secloop.scan.misconfig.kubernetes.model import resources_of
 from secloop.scan.misconfig.rego.engine import CompiledPolicies, PolicyRuntimeError
 from secloop.scan.misconfig.rego.results import PolicyResult, default_severity, policy_results
 from secloop.scan.misconfig.scanner import is_dockerfile
+from secloop.scan.misconfig.shared_parse import parsed_stream
 
 __all__ = ["RegoScanner", "dockerfile_input"]
 
@@ -116,9 +117,14 @@ class RegoScanner(Scanner):
         path = content.entry.path
         if is_dockerfile(content.entry.name):
             return self._scan_dockerfile(content, path)
-        stream = parse_stream(content.text, json_syntax=path.lower().endswith(".json"))
+        stream = parsed_stream(content)
         if stream.errors and not stream.documents:
             raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
+        return self.scan_stream(stream, path)
+
+    def scan_stream(self, stream: ParsedStream, path: str) -> list[Finding | PartialFailure]:
+        """Every policy on every document of ``stream`` (a file, or a rendered overlay),
+        and a partial failure per document that could not be parsed."""
         outcomes: list[Finding | PartialFailure] = []
         for document in stream.documents:
             if document.value is not None:
