@@ -20,6 +20,7 @@ from secloop.server.sla import is_overdue
 from secloop.server.storage import metrics, prioritise, repository
 from secloop.server.storage.intel_store import feed_status
 from secloop.server.storage.models import AssetRow, FindingRow, ProjectRow
+from secloop.server.storage.readcache import overview_cache
 from secloop.server.storage.repository import FindingFilter, FindingSort
 
 __all__ = ["SEVERITIES", "finding_page", "overview_page", "project_page", "row_view"]
@@ -71,13 +72,17 @@ def overview_page(
     session: Session, today: date, project_ids: frozenset[int] | None = None
 ) -> dict[str, Any]:
     """The overview of every project, or of those in ``project_ids`` (what the reader sees)."""
-    projects = metrics.overview(session, today, project_ids=project_ids)
+    # Keyed by the database too: one process may serve (or test) several.
+    key = (str(session.get_bind().engine.url), today, project_ids)
+    projects = overview_cache.get(
+        ("overview", *key), lambda: metrics.overview(session, today, project_ids=project_ids)
+    )
     totals = {s: sum(p.open_by_severity[s] for p in projects) for s in SEVERITIES}
     flt = FindingFilter(
         status=tuple(ACTIVE), sort=FindingSort.PRIORITY, limit=TOP_FINDINGS,
         project_ids=project_ids,
     )  # fmt: skip
-    _, top = repository.list_findings(session, flt)
+    top = repository.first_findings(session, flt)
     names = _project_names(session)
     return {
         "projects": projects,
@@ -85,7 +90,7 @@ def overview_page(
         "open_total": sum(totals.values()),
         "overdue_total": sum(p.overdue for p in projects),
         "kev_total": sum(p.kev for p in projects),
-        "trend": _trend(session, None, project_ids),
+        "trend": overview_cache.get(("trend", *key), lambda: _trend(session, None, project_ids)),
         "top": [row_view(r, names.get(r.project_id, ""), today) for r in top],
         "feeds": feed_status(session),
     }

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -136,6 +137,24 @@ class FindingRow(Base):
             "id",
             postgresql_where=text("kev"),
             sqlite_where=text("kev"),
+        ),
+        # Migration 0005. The overview counts open findings per project, severity,
+        # overdue and KEV: every column it reads is in this index, so PostgreSQL
+        # answers from the index alone instead of reading ~700k table rows.
+        Index("ix_findings_overview", "project_id", "status", "severity", "kev", "due_date"),
+        # "P1+P2 overdue": level, then active status, then a due-date range.
+        Index("ix_findings_priority_status_due", "priority_level", "status", "due_date"),
+        # The priority order (level, highest score first, id) read straight from an
+        # index, per project and over everything (the overview's top findings).
+        Index(
+            "ix_findings_project_priority_order",
+            "project_id",
+            "priority_level",
+            column("priority_score").desc(),
+            "id",
+        ),
+        Index(
+            "ix_findings_priority_order", "priority_level", column("priority_score").desc(), "id"
         ),
     )
 

@@ -207,6 +207,27 @@ _TEXT_COLUMNS = (
 
 def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[FindingRow]]:
     """Findings matching the filter in the order asked for, with the total for paging."""
+    query = _filtered(session, flt)
+    if query is None:
+        return 0, []
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total, _page(session, query, flt)
+
+
+def first_findings(session: Session, flt: FindingFilter) -> list[FindingRow]:
+    """The page ``list_findings`` returns, without counting every match (the overview's
+    top findings: the count of 700k open findings would cost more than the page)."""
+    query = _filtered(session, flt)
+    return [] if query is None else _page(session, query, flt)
+
+
+def _page(session: Session, query: Select[Any], flt: FindingFilter) -> list[FindingRow]:
+    page = query.order_by(*_order(flt.sort)).limit(flt.limit).offset(flt.offset)
+    return list(session.scalars(page))
+
+
+def _filtered(session: Session, flt: FindingFilter) -> Select[Any] | None:
+    """The findings query for ``flt``; None when a named project or asset does not exist."""
     query = select(FindingRow)
     # Names become ids first: with ``project_id = 7`` in the query (not a join on the
     # name) PostgreSQL plans with the per-project indexes instead of scanning the
@@ -214,12 +235,12 @@ def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[Findi
     if flt.project is not None:
         project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.name == flt.project))
         if project_id is None:
-            return 0, []
+            return None
         query = query.where(FindingRow.project_id == project_id)
     if flt.asset is not None:
         asset_ids = list(session.scalars(select(AssetRow.id).where(AssetRow.name == flt.asset)))
         if not asset_ids:
-            return 0, []
+            return None
         query = query.where(FindingRow.asset_id.in_(asset_ids))
     if flt.project_ids is not None:
         query = query.where(FindingRow.project_id.in_(flt.project_ids))
@@ -232,10 +253,7 @@ def list_findings(session: Session, flt: FindingFilter) -> tuple[int, list[Findi
     if flt.tool is not None:
         tools = select(FindingSourceRow.finding_id).where(FindingSourceRow.tool == flt.tool)
         query = query.where(FindingRow.id.in_(tools))
-    query = _intel_filters(query, flt)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(*_order(flt.sort)).limit(flt.limit)
-    return total, list(session.scalars(page.offset(flt.offset)))
+    return _intel_filters(query, flt)
 
 
 def get_finding(session: Session, finding_id: int) -> FindingRow:
