@@ -4,9 +4,10 @@ A repository of ``--commits`` commits (10,000 by default, the issue's figure) is
 with ``git fast-import`` in a temporary directory: each commit adds a few lines of
 realistic source to one of ``--files`` files, and every ``--plant-every``-th commit
 plants a FAKE credential (some of them removed again by a later commit, so only the
-history holds them). secloop then runs as a subprocess; its wall time, CPU time and
-peak resident memory come from ``os.wait4``. Run it twice with different ``--commits``
-to see that memory does not grow with the history (the scan streams ``git log -p``).
+history holds them). secloop then runs as a subprocess that reports its own peak
+resident memory (``git log`` runs as its child and is reported apart). Run it with
+several ``--commits`` to see that secloop's memory does not grow with the history (the
+scan streams ``git log -p``).
 A script, not a test.
 """
 
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
+import resource
 import string
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +38,8 @@ def _source_line(rng: random.Random, index: int) -> str:
 
 
 def _fast_import_stream(commits: int, files: int, plant_every: int, seed: int) -> bytes:
-    """A ``git fast-import`` stream: one blob-inline modify per commit, on one branch."""
+    """A ``git fast-import`` stream: one blob-inline modify per commit, on one branch
+    (each commit's parent is the branch's previous commit in the same stream)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not keys
     contents = [HEADER + f"def module_{i}():\n" for i in range(files)]
     parts: list[bytes] = []
@@ -57,7 +59,6 @@ def _fast_import_stream(commits: int, files: int, plant_every: int, seed: int) -
             b"commit refs/heads/main\n",
             b"committer Bench <bench@example.invalid> %d +0000\n" % (when + number),
             b"data %d\n%s" % (len(message), message),
-            *([b"from refs/heads/main^0\n"] if number > 1 else []),
             b"M 100644 inline src/module_%d.py\n" % target,
             b"data %d\n%s\n" % (len(data), data),
         ]
@@ -74,19 +75,34 @@ def build_repository(root: Path, commits: int, files: int, plant_every: int) -> 
     return time.perf_counter() - started
 
 
-def run_secloop(secloop: str, repository: Path) -> tuple[float, float, int, int]:
-    """Wall s, CPU s, peak RSS KiB and findings of ``secloop secrets --git``."""
+# Runs the CLI in a Python child that reports its own peak RSS on exit: ``wait4`` would
+# also count ``git log``, a child of secloop whose memory grows with the repository.
+_CHILD = """
+import resource, sys
+from secloop.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def run_secloop(python: str, repository: Path) -> tuple[float, float, int, int, int]:
+    """Wall s, CPU s (secloop and git), peak RSS KiB of secloop itself and of the whole
+    process tree, and the findings of ``secloop secrets --git``."""
     report = repository.parent / "history.json"
-    argv = [secloop, "secrets", "--git", str(repository), "-f", "json", "-o", str(report)]
-    argv += ["--exit-code", "0", "--quiet"]
+    argv = [python, "-c", _CHILD, "secrets", "--git", str(repository), "-f", "json"]
+    argv += ["-o", str(report), "--exit-code", "0", "--quiet"]
     started = time.perf_counter()
-    process = subprocess.Popen(argv)
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    _, errors = process.communicate()
     wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"secloop exited {os.waitstatus_to_exitcode(status)}")
+    if process.returncode != 0:
+        raise SystemExit(f"secloop exited {process.returncode}: {errors}")
+    own_kib = int(errors.strip().splitlines()[-1])
+    tree = resource.getrusage(resource.RUSAGE_CHILDREN)
     findings = len(json.loads(report.read_text(encoding="utf-8"))["findings"])
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, findings
+    return wall, tree.ru_utime + tree.ru_stime, own_kib, tree.ru_maxrss, findings
 
 
 def main() -> None:
@@ -94,17 +110,18 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--plant-every", type=int, default=50)
-    parser.add_argument("--secloop", default=shutil.which("secloop") or ".venv/bin/secloop")
+    parser.add_argument("--python", default=sys.executable, help="a Python with secloop")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="secloop-history-") as tmp:
         repository = Path(tmp) / "repo"
         built = build_repository(repository, args.commits, args.files, args.plant_every)
         planted = args.commits // args.plant_every
         print(f"repository: {args.commits} commits, {args.files} files, built in {built:.1f} s")
-        wall, cpu, rss_kib, findings = run_secloop(args.secloop, repository)
+        wall, cpu, own_kib, tree_kib, findings = run_secloop(args.python, repository)
         print(
-            f"secloop secrets --git: {wall:.2f} s wall, {cpu:.2f} s CPU, "
-            f"peak RSS {rss_kib / 1024:.1f} MiB, {args.commits / wall:,.0f} commits/s"
+            f"secloop secrets --git: {wall:.2f} s wall, {cpu:.2f} s CPU with git, "
+            f"{args.commits / wall:,.0f} commits/s; peak RSS: secloop {own_kib / 1024:.1f} MiB, "
+            f"largest process incl. git {tree_kib / 1024:.1f} MiB"
         )
         print(f"findings: {findings} (planted {planted} FAKE tokens)")
 
