@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -220,11 +219,3 @@ def test_verification_metadata_lists_each_component_version() -> None:
         ("a.b:c", "1.1", 5),
     ]
     assert parse_gradle_verification_metadata("<verification-metadata/>", "v.xml") == ()
-
-
-def test_without_defusedxml_an_xml_manifest_is_a_failed_input_saying_what_to_install(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)
-    with pytest.raises(ScanError, match=r"^app/pom.xml: not read: .*pip install defusedxml"):
-        parse_pom("<project/>", "app/pom.xml")

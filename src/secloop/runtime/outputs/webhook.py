@@ -17,8 +17,6 @@ Steps:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import queue
 import random
@@ -27,12 +25,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from secloop.core.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from secloop.runtime.outputs.interface import AlertSink, Notice
 
 __all__ = ["WebhookConfig", "WebhookSink", "sign"]
 
-SIGNATURE_HEADER = "X-Secloop-Signature"
-TIMESTAMP_HEADER = "X-Secloop-Timestamp"
 EVENT_HEADER = "X-Secloop-Event"
 _RETRIED = frozenset([408, 425, 429])
 
@@ -47,12 +44,6 @@ class WebhookConfig:
     max_backoff: float = 30.0
     timeout: float = 10.0
     close_timeout: float = 30.0
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature header's value for ``body`` sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
 
 
 class WebhookSink(AlertSink):

@@ -5,23 +5,18 @@ The standard element tree keeps no line numbers, and findings point at the line 
 each dependency. The parser is defusedxml's, so entity expansion ("billion laughs")
 and external entities in an untrusted manifest raise instead of being followed; DTDs
 are refused too, since no manifest format here has one.
-
-defusedxml is imported when the first XML manifest is read, not with the module: an
-install without it still scans everything else, and each XML manifest is then a failed
-input that says what to install.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
-from secloop.scan.interface import ScanError
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
-if TYPE_CHECKING:
-    from defusedxml.ElementTree import DefusedXMLParser
+from secloop.scan.interface import ScanError
 
 __all__ = ["XmlNode", "parse_xml"]
 
@@ -88,14 +83,6 @@ class _Builder:
 
 def parse_xml(text: str, path: str) -> XmlNode:
     """The document's root element; ScanError naming ``path`` for anything else."""
-    try:
-        from defusedxml import DefusedXmlException  # lazily: see the module docstring
-        from defusedxml.ElementTree import DefusedXMLParser
-    except ModuleNotFoundError:
-        raise ScanError(
-            f"{path}: not read: XML manifests need the defusedxml package, which is not "
-            "installed (pip install defusedxml)"
-        ) from None
     builder = _Builder(DefusedXMLParser)
     try:
         builder.parser.feed(text)

@@ -18,7 +18,7 @@ from secloop.core.package import Package
 from secloop.scan.interface import FileEntry
 from secloop.scan.inventory._common import LockfileAnalyzer, dedupe, make_package, pypi_name
 
-__all__ = ["RequirementsAnalyzer", "parse_requirements"]
+__all__ = ["RequirementsAnalyzer", "logical_lines", "parse_requirements"]
 
 _FILE_NAME = re.compile(r"^(?:.*[-_.])?requirements(?:[-_.].*)?\.txt$", re.IGNORECASE)
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -26,7 +26,7 @@ _OPTION = re.compile(r"\s--?[a-zA-Z][-\w]*(?:[ =](?:\"[^\"]*\"|'[^']*'|\S+))?")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
+def logical_lines(text: str) -> list[tuple[int, str]]:
     """(first physical line, text) of each logical line: ``\\`` continuations joined
     first, then comments stripped (pip's order)."""
     joined: list[tuple[int, str]] = []
@@ -68,7 +68,7 @@ def parse_requirements(text: str, path: str) -> tuple[Package, ...]:
     """Every exact pin, with its line; a requirements file lists what the project
     declares, so every package is direct."""
     packages = []
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         pin = _pinned(line)
         if pin is not None:
             packages.append(make_package(*pin, "PyPI", path, line=number, direct=True))

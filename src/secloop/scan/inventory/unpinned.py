@@ -36,8 +36,7 @@ from secloop.scan.inventory.maven import unpinned_in_pom
 
 # The requirements analyzer's reading of logical lines (continuations, comments), so
 # both see the same requirements on the same lines.
-from secloop.scan.inventory.requirements import RequirementsAnalyzer
-from secloop.scan.inventory.requirements import _logical_lines as logical_lines
+from secloop.scan.inventory.requirements import RequirementsAnalyzer, logical_lines
 
 __all__ = ["UNPINNED_RULE", "UnpinnedDependencyScanner", "unpinned_in_requirements"]
 
