@@ -58,6 +58,7 @@ from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, Kubernetes
 from secloop.scan.misconfig.documents import parse_yaml
 from secloop.scan.misconfig.kubernetes.model import resources_of, workload_of
 from secloop.scan.misconfig.kubernetes.pss import PssLevel, evaluate_pss
+from secloop.scan.misconfig.scanner import scan_single_file
 from secloop.scan.registry import default_registry
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -270,7 +271,7 @@ def scan_file(root: Path, relative: str, scanners: Sequence[Scanner]) -> list[Fi
     found: list[Finding] = []
     for scanner in scanners:
         if scanner.applies_to(content.entry):
-            found += [f for f in scanner.scan_file(content) if isinstance(f, Finding)]
+            found += [f for f in scan_single_file(scanner, content) if isinstance(f, Finding)]
     return found
 
 

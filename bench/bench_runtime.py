@@ -5,6 +5,10 @@ shared corpus, repeated to ``--events`` (default 100,000), through the 48 rules 
 ``falco-rules/plugins/k8saudit/rules/k8s_audit_rules.yaml``. Three figures:
 
 * engine only: decoded events (a fresh ``Event`` each, so no cached field carries over);
+  alerts are counted, and their output lines are not rendered (the engine renders an
+  alert's output and fields when first read);
+* engine + JSON alert lines: the same, each alert rendered as ``secloop detect
+  --format json`` prints it (output line, fields, JSON text);
 * end to end: JSON lines decoded by the ``k8s_audit`` source, then the engine;
 * syscall-style events (synthetic flat field maps: shells in containers, reads of
   /etc/shadow, outbound connects) through the stable ``falco_rules.yaml``.
@@ -137,6 +141,24 @@ def engine_only(
     return run
 
 
+def engine_json_lines(payloads: list[dict[str, Any]], total: int) -> Callable[[], int]:
+    engine = Engine(load_rules([K8S_RULES]))
+    repeated = [payloads[i % len(payloads)] for i in range(total)]
+    sink = io.StringIO()
+
+    def run() -> int:
+        alerts = 0
+        sink.seek(0)
+        sink.truncate()
+        for number, payload in enumerate(repeated):
+            for alert in engine.process(Event(source="k8s_audit", time_ns=number, payload=payload)):
+                sink.write(json.dumps(alert.to_json_dict(), ensure_ascii=False) + "\n")
+                alerts += 1
+        return alerts
+
+    return run
+
+
 def end_to_end(payloads: list[dict[str, Any]], total: int) -> Callable[[], int]:
     engine = Engine(load_rules([K8S_RULES]))
     lines = [json.dumps(payloads[i % len(payloads)]) for i in range(total)]
@@ -169,6 +191,12 @@ def main() -> None:
         "k8s_audit, engine only (decoded events)",
         total,
         engine_only(K8S_RULES, payloads, "k8s_audit", total),
+        args.repeat,
+    )
+    timed(
+        "k8s_audit, engine + JSON alert lines",
+        total,
+        engine_json_lines(payloads, total),
         args.repeat,
     )
     timed(

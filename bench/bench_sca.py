@@ -15,12 +15,19 @@ Times, in-process and on the corpus beside the project:
    real lockfiles (kubernetes-goat and microservices-demo npm lockfiles, and a
    requirements file of pinned vulnerable releases), with the npm records imported too;
 4. the same with ``pip-audit`` and ``osv-scanner`` when they are installed (both
-   need the network, which secloop does not at scan time).
+   need the network, which secloop does not at scan time);
+5. parsing the corpus's real npm lockfiles (what a lockfile analyzer costs), and the
+   purls of their packages written by :func:`secloop.core.purl.purl_string` against
+   ``str(packageurl.PackageURL(...))``, the reference it replaces.
+
+The machine's load average is printed first and last: other processes stretch the
+wall times (not the CPU times) of a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -31,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from packageurl import PackageURL
+
 from secloop.core.advisory import (
     Advisory,
     AffectedPackage,
@@ -39,9 +48,11 @@ from secloop.core.advisory import (
     RangeEvent,
     RangeType,
 )
-from secloop.core.package import Package
+from secloop.core.package import Package, purl_type_for
+from secloop.core.purl import purl_string
 from secloop.scan.engine import ScanRequest, run_scan
 from secloop.scan.interface import Inventory
+from secloop.scan.inventory.npm import parse_npm_lock
 from secloop.scan.registry import Registry, default_registry
 from secloop.scan.vuln import VulnerabilityScanner
 from secloop.vulndb.compiled import BatchMatcher
@@ -260,11 +271,37 @@ def bench_peers(project: Path) -> None:
         print(f"{name}: {seconds:.2f} s (network-bound)")
 
 
+def bench_parsing(rounds: int = 20) -> None:
+    texts = [(CORPUS / relative).read_text("utf-8") for relative in LOCKFILES]
+    seconds, parsed = timed(
+        lambda: [parse_npm_lock(t, "package-lock.json") for _ in range(rounds) for t in texts]
+    )
+    count = sum(len(packages) for packages in parsed)
+    print(f"parsing {len(texts)} npm lockfiles x {rounds} ({count} packages): {seconds}")
+    fields = [_purl_fields(p) for packages in parsed[: len(texts)] for p in packages] * rounds
+    fast, _ = timed(lambda: [purl_string(*f) for f in fields])
+    reference, _ = timed(
+        lambda: [str(PackageURL(type=t, namespace=ns, name=n, version=v)) for t, ns, n, v in fields]
+    )
+    print(f"{len(fields)} purls: {fast} with purl_string, {reference} with packageurl")
+
+
+def _purl_fields(package: Package) -> tuple[str, str | None, str, str | None]:
+    namespace, _, name = package.name.rpartition("/")
+    return purl_type_for(package.ecosystem), namespace or None, name, package.version or None
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--packages", type=int, default=10_000)
     parser.add_argument("--synthetic-records", type=int, default=100_000)
     args = parser.parse_args()
+    print(_load())
     with tempfile.TemporaryDirectory(prefix="secloop-bench-sca-") as temp:
         work = Path(temp)
         db = bench_import(work)
@@ -273,6 +310,8 @@ def main() -> None:
         project = prepare_project(work)
         bench_scan(work, project)
         bench_peers(project)
+    bench_parsing()
+    print(_load())
 
 
 if __name__ == "__main__":

@@ -97,10 +97,14 @@ _FILL = (
     " FROM generate_series(0, %(n)s - 1) g"
     " JOIN assets a ON a.id = 1 + g %% (%(p)s * %(a)s)",
     "UPDATE findings SET fixed_at = last_seen_at WHERE status = 'fixed'",
-    "INSERT INTO finding_sources (finding_id, tool, scanner, rule_id, fingerprint, reason,"
-    "  present, last_scan_id)"
-    " SELECT id, (ARRAY['secloop','trivy','grype'])[1 + id %% 3], 'vuln', rule_id, fingerprint,"
-    "  'first reported', status <> 'fixed', 1 FROM findings",
+    "INSERT INTO finding_sources (finding_id, project_id, tool, scanner, rule_id, fingerprint,"
+    "  reason, present, last_scan_id)"
+    " SELECT id, project_id, (ARRAY['secloop','trivy','grype'])[1 + id %% 3], 'vuln', rule_id,"
+    "  fingerprint, 'first reported', status <> 'fixed', 1 FROM findings",
+    # What the text search reads, as the ingest writes it (migration 0006).
+    "INSERT INTO finding_search (finding_id, text)"
+    " SELECT id, title || chr(31) || rule_id || chr(31) || location || chr(31)"
+    "  || coalesce(package, '') || chr(31) || coalesce(cve_id, '') FROM findings",
     'INSERT INTO status_changes (finding_id, "user", at, old_status, new_status, reason)'
     " SELECT id, 'secloop', first_seen_at, NULL, 'new', 'first reported' FROM findings",
     'INSERT INTO status_changes (finding_id, "user", at, old_status, new_status, reason)'

@@ -40,11 +40,13 @@ from secloop.core.result import (
     Skipped,
     SkipReason,
 )
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.core.target import Target, TargetKind
 from secloop.output.interface import OutputFormat, ReportContext
 from secloop.output.registry import formatter_for
+from secloop.policy.links import link_root_causes
 
 __all__ = [
     "GOLDEN_DIR",
@@ -117,6 +119,7 @@ def _kubernetes_rules() -> tuple[Rule, ...]:
             peers={"checkov": "CKV_K8S_23", "trivy": "KSV012", "pss": "restricted:runAsNonRoot"},
             frameworks={"cis-kubernetes": ("5.2.6",)},
             tags=("kubernetes",),
+            root_cause=RootCause.RUNS_AS_ROOT,
         ),
         Rule(
             id="SL-K8S-003",
@@ -141,6 +144,8 @@ def _other_rules() -> tuple[Rule, ...]:
             description="The last USER instruction is missing or names root.",
             remediation="Add `USER 10001` after the last `RUN` instruction.",
             peers={"hadolint": "DL3002", "trivy": "DS002"},
+            tags=("dockerfile",),
+            root_cause=RootCause.RUNS_AS_ROOT,
         ),
         Rule(
             id="SL-SECRET-AWS-KEY",
@@ -189,6 +194,7 @@ def _kubernetes_findings() -> list[Finding]:
             ),
             scanner="misconfig",
             anchor="spec.template.spec.containers[web].securityContext.runAsNonRoot",
+            image="ghcr.io/acme/webapp:1.4",
         ),
         Finding(
             kind=FindingKind.MISCONFIGURATION,
@@ -410,6 +416,11 @@ def _coverage() -> tuple[Coverage, ...]:
     return (*scanned, *skipped, *failed)
 
 
+def _webapp_image(finding: Finding) -> str | None:
+    """Root-cause links of the sample: the Deployment runs the image of the Dockerfile."""
+    return "webapp" if finding.rule_id in {"SL-DF-001", "SL-K8S-002"} else None
+
+
 def build_sample_result() -> ScanResult:
     """The fixed scan result every golden file is rendered from."""
     findings = [*_misconfig_findings(), *_secret_and_code_findings(), *_package_findings()]
@@ -419,7 +430,7 @@ def build_sample_result() -> ScanResult:
         finished_at=_FINISHED,
         tool_version="0.1.0",
         scanners=("bandit", "license", "misconfig", "secrets", "vulnerability"),
-        findings=tuple(assign_fingerprints(findings)),
+        findings=tuple(link_root_causes(assign_fingerprints(findings), _rules(), _webapp_image)),
         rules=_rules(),
         coverage=_coverage(),
         files_without_scanner=3,

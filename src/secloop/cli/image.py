@@ -91,6 +91,13 @@ _IMAGE_PARAMS: list[click.Parameter] = [
         help="Blob cache.  [default: $SECLOOP_CACHE_DIR or ~/.cache/secloop]",
     ),
     click.Option(
+        ["--dockerfile"],
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="The Dockerfile the image was built from: scanned in the same run, and its "
+        "findings linked with the image's where they share a root cause (USER root and "
+        "an image running as root).",
+    ),
+    click.Option(
         ["--timeout"],
         type=click.FloatRange(min=1),
         default=30.0,
@@ -146,7 +153,7 @@ def _scan_system(
     ) as artifact:
         system = artifact if isinstance(artifact, SystemArtifact) else None
         os_release = detect_operating_system(system) if system is not None else None
-        analyzers = (*system_analyzers(os_release), *base.analyzers)
+        analyzers = (*system_analyzers(os_release, system), *base.analyzers)
         return scan_artifact(
             artifact,
             analyzers=analyzers,
@@ -156,14 +163,27 @@ def _scan_system(
         )
 
 
-def _run(options: ScanOptions, opener: Opener) -> int:
-    """The scan verb's whole flow, with the system scan in place of the path walk."""
+def _run(options: ScanOptions, opener: Opener, dockerfile: Path | None = None) -> int:
+    """The scan verb's whole flow, with the system scan in place of the path walk; with
+    ``dockerfile``, that file too, its findings linked with the image's."""
     from secloop.cli.run import run_scan_command
+    from secloop.policy.links import built_from
+    from secloop.scan.image_checks.built_from import add_dockerfile, report_path
+    from secloop.scan.registry import default_registry
 
     def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
-        return _scan_system(str(options.path), opener, effective, progress)
+        result = _scan_system(str(options.path), opener, effective, progress)
+        if dockerfile is None:
+            return result
+        return add_dockerfile(
+            result,
+            dockerfile,
+            registry=default_registry(allowed_registries=effective.allowed_registries),
+            limits=effective.limits,
+        )
 
-    return run_scan_command(options, scan)
+    subject = built_from(report_path(dockerfile)) if dockerfile is not None else None
+    return run_scan_command(options, scan, link_subject=subject)
 
 
 def _split(raw: dict[str, Any], own: list[click.Parameter]) -> dict[str, Any]:
@@ -180,8 +200,12 @@ def _image_callback(image: str, **raw: Any) -> int:
         split_local_spec,
     )
     from secloop.scan.artifact.image.reference import parse_reference
+    from secloop.scan.image_checks.built_from import check_dockerfile
 
     own = _split(raw, _IMAGE_PARAMS)
+    dockerfile: Path | None = own.get("dockerfile")
+    if dockerfile is not None:
+        check_dockerfile(dockerfile)  # before anything is pulled
     opener: Opener
     if split_local_spec(image) is not None:
         opener = LocalImageOpener(_image_options(own, None))
@@ -195,7 +219,7 @@ def _image_callback(image: str, **raw: Any) -> int:
         opener = RegistryOpener(_image_options(own, host))
         if own.get("insecure_registry") and not raw.get("quiet"):
             click.echo(f"secloop: warning: {image}: pulling over plain HTTP", err=True)
-    return _run(ScanOptions.from_click(Path(image), raw), opener)
+    return _run(ScanOptions.from_click(Path(image), raw), opener, dockerfile)
 
 
 def _rootfs_callback(directory: Path, **raw: Any) -> int:

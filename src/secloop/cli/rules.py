@@ -82,6 +82,7 @@ def _as_json(entry: CatalogueEntry) -> dict[str, Any]:
         "frameworks": {name: list(ids) for name, ids in sorted(rule.frameworks.items())},
         "pss_control": _pss_control(rule),
         "tags": list(rule.tags),
+        "root_cause": rule.root_cause.value if rule.root_cause else None,
     }
 
 
@@ -128,6 +129,9 @@ def _details(entry: CatalogueEntry) -> str:
     pss = _pss_control(rule)
     if pss is not None:
         lines.append(f"PSS control: {pss}")
+    if rule.root_cause is not None:  # shared with rules of other families (ADR 6)
+        cause = rule.root_cause
+        lines.append(f"Root cause:  {cause.value} ({cause.description})")
     lines += ["", rule.description or "(no description)", ""]
     if rule.remediation:
         lines += [f"Remediation: {rule.remediation}", ""]

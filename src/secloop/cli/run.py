@@ -5,10 +5,12 @@ Imported only when ``secloop scan`` runs, so the CLI stays quick to start.
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +26,13 @@ from secloop.core.result import ScanResult
 from secloop.core.severity import Severity
 from secloop.intel.cache import IntelCache, default_cache_path
 from secloop.intel.model import ExploitSignal, IntelSnapshot
-from secloop.output.interface import SBOM_FORMATS, OutputFormat, ReportContext
+from secloop.output.interface import SBOM_FORMATS, Formatter, OutputFormat, ReportContext
 from secloop.output.json_format import load_result
 from secloop.output.registry import formatter_for
 from secloop.policy.apply import PolicySettings, apply_policy
 from secloop.policy.gate import ExploitGate, evaluate_gate, require_coverage
 from secloop.policy.licenses import LicensePolicy
+from secloop.policy.links import SubjectOf
 from secloop.policy.suppressions import DEFAULT_IGNORE_FILE, IgnoreFile, load_ignore_file
 from secloop.policy.vex import load_vex
 from secloop.scan.engine import ProgressSink, ScanRequest, run_scan
@@ -169,15 +172,36 @@ def _load_baseline(path: Path | None) -> ScanResult | None:
     return load_result(data, source=str(path))
 
 
-def _write_report(text: str, output: Path | None) -> None:
+def _write_report(
+    formatter: Formatter, result: ScanResult, context: ReportContext, output: Path | None
+) -> None:
     if output is None:
+        text = formatter.render(result, context)
         click.echo(text, nl=not text.endswith("\n"))
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        with output.open("w", encoding="utf-8") as stream:  # streamed: see Formatter.write
+            formatter.write(result, context, stream)
     except OSError as err:
         raise ReportError(f"{output}: cannot write the report ({err.strerror or err})") from None
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A scan allocates millions of small containers (parsed documents, findings) that
+    reference counting frees and that form no cycles, yet the cyclic collector's full
+    passes over everything alive cost a tenth of a large scan's CPU. During the scan
+    what existed before is frozen out of its passes and it runs less often (young
+    cycles are still collected); both are undone afterwards."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def _configure_logging(debug: bool) -> None:
@@ -332,9 +356,12 @@ def _policies(effective: Effective) -> CompiledPolicies | None:
     return load_policies(effective.policies, effective.policy_namespaces)
 
 
-def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> int:
+def run_scan_command(
+    options: ScanOptions, scan: ScanFunction | None = None, *, link_subject: SubjectOf | None = None
+) -> int:
     """Run a scanning verb (``scan`` unless ``scan`` says otherwise) and return its exit
-    code: configuration, scan, policy, report, upload, gate."""
+    code: configuration, scan, policy, report, upload, gate. ``link_subject`` says which
+    findings concern one subject, for root-cause links (``secloop image --dockerfile``)."""
     _configure_logging(options.debug)
     _check_upload_options(options)
     settings = _settings_for(options)
@@ -344,7 +371,7 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
         load_ignore_file(effective.ignore_file) if effective.ignore_file else None
     )
     baseline = _load_baseline(options.baseline)
-    with terminal_progress(enabled=not options.quiet) as progress:
+    with terminal_progress(enabled=not options.quiet) as progress, _fewer_collections():
         raw = (scan or _path_scan(options))(effective, progress)
     result = apply_policy(
         raw,
@@ -355,6 +382,7 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
             baseline=baseline,
             today=datetime.now(UTC).date(),
             vex=load_vex(options.vex) if options.vex else None,
+            link_subject=link_subject,
         ),
     )
     signals = _exploit_signals(result, intel)
@@ -364,7 +392,7 @@ def run_scan_command(options: ScanOptions, scan: ScanFunction | None = None) -> 
         color=effective.output is None and sys.stdout.isatty(),
         width=shutil.get_terminal_size().columns if sys.stdout.isatty() else 120,
     )
-    _write_report(formatter_for(effective.fmt).render(result, context), effective.output)
+    _write_report(formatter_for(effective.fmt), result, context, effective.output)
     if options.upload_url and options.project:
         _upload(
             result,

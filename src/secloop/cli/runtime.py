@@ -329,6 +329,21 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CA bundle verifying an https --kubelet.",
 )
+@click.option(
+    "--hosts-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("/etc/hosts"),
+    show_default=True,
+    help="Name server addresses (fd.sip.name, ...) from this hosts file; no DNS query is made.",
+)
+@click.option(
+    "--docker-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/docker"),
+    show_default=True,
+    help="Read container.privileged from Docker's hostconfig.json below this directory; "
+    "for containers of other runtimes it stays unknown.",
+)
 @output_options
 def sensor_command(
     *,
@@ -338,6 +353,8 @@ def sensor_command(
     kubelet_url: str | None,
     kubelet_token_file: Path | None,
     kubelet_ca: Path | None,
+    hosts_file: Path,
+    docker_root: Path,
     **io: Any,
 ) -> None:
     """Watch this host's syscalls with the eBPF sensor (bpftrace, root) and send alerts.
@@ -364,7 +381,8 @@ def sensor_command(
     outputs = open_outputs(
         fmt, f"sensor:{socket.gethostname()}", {**io, "listen": None}, click.echo
     )
-    source = BpftraceSource(SensorConfig(duration=duration, pods=pods))
+    config = SensorConfig(duration=duration, pods=pods, hosts=hosts_file, docker_root=docker_root)
+    source = BpftraceSource(config)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: source.stop())
     try:

@@ -22,6 +22,7 @@ from secloop.core.finding import (
     BaselineState,
     Finding,
     FindingKind,
+    RelatedFinding,
     Suppression,
     SuppressionKind,
     VulnerabilityDetail,
@@ -38,6 +39,7 @@ from secloop.core.result import (
     Skipped,
     SkipReason,
 )
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.core.target import Target, TargetKind
@@ -64,7 +66,9 @@ __all__ = [
     "PackageLocation",
     "RangeEvent",
     "RangeType",
+    "RelatedFinding",
     "ReportError",
+    "RootCause",
     "Rule",
     "ScanResult",
     "Scanned",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from secloop.core.location import Location
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 
 if TYPE_CHECKING:
@@ -77,6 +78,17 @@ class VulnerabilityDetail:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RelatedFinding:
+    """Another finding of the same result with the same root cause and subject
+    (:mod:`secloop.policy.links`); ``location`` is its display form (``Dockerfile:3``)."""
+
+    fingerprint: str
+    rule_id: str
+    location: str
+    root_cause: RootCause
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One problem found at one place.
 
@@ -104,6 +116,10 @@ class Finding:
     suppression: Suppression | None = None
     baseline_state: BaselineState | None = None
     verification: SecretVerification | None = None  # secrets, with --verify only
+    related: tuple[RelatedFinding, ...] = ()  # same root cause, same subject (ADR 6)
+    # The container image a workload finding's container runs (Kubernetes, Compose):
+    # what links it with the image's own findings (ADR 6). Not a fingerprint input.
+    image: str | None = None
 
     @property
     def suppressed(self) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from secloop.core.finding import Finding
@@ -59,15 +59,38 @@ def fingerprint_anchor(finding: Finding) -> str:
 
 def base_fingerprint(finding: Finding) -> str:
     """Step (3): the hash of kind, rule, subject and anchor."""
-    parts = (
-        f"secloop-fp/{FINGERPRINT_VERSION}",
+    return fingerprint_digest(
         finding.kind.value,
         finding.rule_id,
         fingerprint_subject(finding),
         fingerprint_anchor(finding),
     )
+
+
+def fingerprint_digest(kind: str, rule_id: str, subject: str, anchor: str) -> str:
+    """Step (3) from its parts (steps 1 and 2 already applied)."""
+    parts = (f"secloop-fp/{FINGERPRINT_VERSION}", kind, rule_id, subject, anchor)
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
     return digest[:_DIGEST_HEX_LENGTH]
+
+
+def number_occurrences(bases: Sequence[tuple[str, tuple[int, int]]]) -> list[str]:
+    """Step (4) over (base, (line, column)) pairs: ``base:n`` for each, n counting the
+    pairs of that base in position order (ties in input order), from 1.
+
+    A scanner whose findings of one base all come from one file (its path is the
+    subject) can number them itself and construct each finding once, with its
+    fingerprint: :func:`assign_fingerprints` keeps fingerprints findings carry.
+    """
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, (base, _) in enumerate(bases):
+        groups[base].append(index)
+    numbered = [""] * len(bases)
+    for base, indexes in groups.items():
+        indexes.sort(key=lambda i: bases[i][1])
+        for occurrence, index in enumerate(indexes, start=1):
+            numbered[index] = f"{base}:{occurrence}"
+    return numbered
 
 
 def _position(finding: Finding) -> tuple[int, int]:
@@ -82,12 +105,8 @@ def assign_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
     input order is preserved.
     """
     ordered = list(findings)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for index, finding in enumerate(ordered):
-        if not finding.fingerprint:
-            groups[base_fingerprint(finding)].append(index)
-    for base, indexes in groups.items():
-        indexes.sort(key=lambda i: _position(ordered[i]))
-        for occurrence, index in enumerate(indexes, start=1):
-            ordered[index] = replace(ordered[index], fingerprint=f"{base}:{occurrence}")
+    pending = [index for index, finding in enumerate(ordered) if not finding.fingerprint]
+    bases = [(base_fingerprint(ordered[i]), _position(ordered[i])) for i in pending]
+    for index, fingerprint in zip(pending, number_occurrences(bases), strict=True):
+        ordered[index] = replace(ordered[index], fingerprint=fingerprint)
     return ordered

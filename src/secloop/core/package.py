@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from packageurl import PackageURL
-
 from secloop.core.location import LayerRef
+from secloop.core.purl import purl_string
 
 # OSV ecosystem name -> purl type (https://github.com/package-url/purl-spec, PURL-TYPES).
 # Distribution ecosystems carry a release suffix ("Debian:12"), matched on the prefix.
@@ -42,8 +42,15 @@ def purl_type_for(ecosystem: str) -> str:
     return _PURL_TYPES.get(base, "generic")
 
 
-def build_purl(ecosystem: str, name: str, version: str | None) -> str:
-    """Build a canonical purl; Maven ``group:artifact`` and scoped npm names get namespaces."""
+def build_purl(
+    ecosystem: str,
+    name: str,
+    version: str | None,
+    qualifiers: Mapping[str, str] | None = None,
+) -> str:
+    """Build a canonical purl; Maven ``group:artifact`` and scoped npm names get namespaces.
+    ``qualifiers`` (OS packages: ``arch``, ``distro``) are written sorted by key, as
+    the purl specification's canonical form asks; empty values are left out."""
     purl_type = purl_type_for(ecosystem)
     namespace: str | None = None
     short_name = name
@@ -53,7 +60,8 @@ def build_purl(ecosystem: str, name: str, version: str | None) -> str:
         namespace, short_name = name.rsplit("/", 1)
     elif purl_type in {"deb", "apk", "rpm"}:
         namespace = ecosystem.split(":", 1)[0].lower().replace(" ", "")
-    return str(PackageURL(type=purl_type, namespace=namespace, name=short_name, version=version))
+    kept = {key: value for key, value in (qualifiers or {}).items() if value}
+    return purl_string(purl_type, namespace, short_name, version, kept)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,12 +121,13 @@ class Package:
         direct: bool | None = None,
         dev: bool = False,
         depends_on: tuple[str, ...] = (),
+        purl_qualifiers: Mapping[str, str] | None = None,
     ) -> Package:
         return cls(
             name=name,
             version=version,
             ecosystem=ecosystem,
-            purl=build_purl(ecosystem, name, version),
+            purl=build_purl(ecosystem, name, version, purl_qualifiers),
             source_name=source_name,
             locations=locations,
             license=license,

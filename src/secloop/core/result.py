@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from secloop.core.exposure import WorkloadExposure
 from secloop.core.finding import Finding
 from secloop.core.package import Package
 from secloop.core.rule import Rule
@@ -81,6 +82,9 @@ class ScanResult:
     timings: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # Kubernetes workloads and how reachable they are (core.exposure); only filled
+    # when the kubernetes scanner ran.
+    workloads: tuple[WorkloadExposure, ...] = ()
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -11,12 +11,16 @@ Determinism (golden files, reproducible builds): the serial number is a UUIDv5 o
 the target, the finish time and the inventory, and the timestamp is the scan's
 ``finished_at``, never the clock. Components are keyed by purl; a package seen in
 several files is one component listing every place (``secloop:path`` properties).
-The dependency graph is the lockfiles' (:attr:`Package.depends_on`): every component
-is listed in ``dependencies`` with what it depends on, and the target component depends
-on the roots of the graph (see :func:`dependency_graph`), so that every component is
-reachable from it; whether the project declares a package itself is also the
-``secloop:direct`` property. Declared licences are ``licenses``; development-only
-packages have the ``excluded`` scope.
+The dependency graph is the lockfiles' (:attr:`Package.depends_on`), rooted at the
+scanned target (``metadata.component``): the target depends on one ``application``
+component per manifest (each lockfile, package database or SBOM the packages were
+read from, named by its path: :func:`manifest_roots`), each manifest on the packages it
+declares (or, in a format that does not tell, those nothing else in it requires), and
+every package on what its lockfile says it requires; a package found nowhere in
+particular hangs from the target itself. So every component is reachable from the
+target, and a monorepo's SBOM still says which project declares what. Whether the
+project declares a package itself is also the ``secloop:direct`` property. Declared
+licences are ``licenses``; development-only packages have the ``excluded`` scope.
 """
 
 from __future__ import annotations
@@ -38,16 +42,19 @@ from secloop.core.target import Target, TargetKind
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 
 __all__ = [
+    "MANIFEST_REF",
     "TARGET_REF",
     "CycloneDxFormatter",
     "cyclonedx_document",
     "dependency_graph",
+    "manifest_roots",
     "sbom_serial",
     "timestamp",
     "unique_packages",
 ]
 
 TARGET_REF = "secloop:target"
+MANIFEST_REF = "secloop:manifest:"  # + the manifest's path
 _OSV_URL = "https://osv.dev/vulnerability/"
 _SEVERITY_NAMES = {
     Severity.CRITICAL: "critical",
@@ -111,6 +118,33 @@ def dependency_graph(packages: Sequence[Package]) -> tuple[list[str], dict[str, 
     return roots, edges
 
 
+def manifest_roots(packages: Iterable[Package]) -> tuple[dict[str, list[str]], list[str]]:
+    """(manifest path -> the purls its graph starts from, purls found at no path).
+
+    Computed on the inventory as found, before :func:`unique_packages` merges a package
+    seen in several manifests: a manifest starts from the packages it declares
+    (``direct``) and those no other package of the same manifest requires, as
+    :func:`dependency_graph` does for the whole inventory. Sorted, for stable output.
+    """
+    by_path: dict[str, dict[str, Package]] = {}
+    placeless: list[Package] = []
+    for package in packages:
+        for path in dict.fromkeys(location.path for location in package.locations):
+            by_path.setdefault(path, {}).setdefault(package.purl, package)
+        if not package.locations:
+            placeless.append(package)
+    manifests = {
+        path: sorted(_roots(found.values(), set(found))) for path, found in sorted(by_path.items())
+    }
+    return manifests, sorted(_roots(placeless, {p.purl for p in placeless}))
+
+
+def _roots(packages: Iterable[Package], known: set[str]) -> set[str]:
+    packages = list(packages)
+    required = {d for p in packages for d in p.depends_on if d in known and d != p.purl}
+    return {p.purl for p in packages if p.direct or p.purl not in required}
+
+
 def timestamp(moment: datetime) -> str:
     """UTC, whole seconds, ``Z``: what both SBOM formats accept and peers print."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -127,7 +161,12 @@ def cyclonedx_document(result: ScanResult) -> dict[str, Any]:
     """The whole CycloneDX 1.6 document as JSON-ready data."""
     packages = unique_packages(result.packages)
     components = [_component(p) for p in packages]
-    roots, edges = dependency_graph(packages)
+    _, edges = dependency_graph(packages)
+    manifests, roots = manifest_roots(result.packages)
+    for path, manifest_roots_of in manifests.items():
+        components.append(_manifest_component(path))
+        edges[MANIFEST_REF + path] = manifest_roots_of
+    roots += [MANIFEST_REF + path for path in manifests]
     if result.operating_system is not None:
         components.append(_os_component(result.operating_system))
         roots.append(str(components[-1]["bom-ref"]))
@@ -178,6 +217,17 @@ def _target_component(target: Target) -> dict[str, Any]:
     if target.digest:
         properties.append(_property("secloop:digest", target.digest))
     return {"type": kind, "bom-ref": TARGET_REF, "name": target.name, "properties": properties}
+
+
+def _manifest_component(path: str) -> dict[str, Any]:
+    """A file packages were read from, as the application it describes (as Trivy
+    writes a lockfile); the reader knows it by the property and takes no package."""
+    return {
+        "type": "application",
+        "bom-ref": MANIFEST_REF + path,
+        "name": path,
+        "properties": [_property("secloop:manifest", path)],
+    }
 
 
 def _component(package: Package) -> dict[str, Any]:

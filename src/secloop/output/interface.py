@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TextIO
 
 from secloop.core.errors import Error
 from secloop.core.result import ScanResult
@@ -65,3 +66,8 @@ class Formatter(ABC):
     @abstractmethod
     def render(self, result: ScanResult, context: ReportContext) -> str:
         """The whole report as text (every format here is text: JSON, XML, HTML, a table)."""
+
+    def write(self, result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+        """Write the report to ``stream``; a format that can produce it in pieces (JSON)
+        overrides this so a large report never exists whole in memory."""
+        stream.write(self.render(result, context))

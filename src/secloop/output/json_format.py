@@ -8,22 +8,29 @@ through the pydantic wire model in :mod:`secloop.output.json_wire`, the trust bo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from secloop.core.errors import ReportError
-from secloop.core.finding import Finding, SecretVerification, Suppression, VulnerabilityDetail
+from secloop.core.exposure import WorkloadExposure
+from secloop.core.finding import (
+    Finding,
+    RelatedFinding,
+    SecretVerification,
+    Suppression,
+    VulnerabilityDetail,
+)
 from secloop.core.location import KubernetesResource, LayerRef, Location
 from secloop.core.package import Package
 from secloop.core.result import Coverage, Failed, Scanned, ScanResult, Skipped
 from secloop.core.rule import Rule
 from secloop.intel.model import ExploitSignal
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
-from secloop.output.json_wire import ScanResultModel
+from secloop.output.json_text import Encoded, Out, write_value
 
-__all__ = ["JsonFormatter", "load_result", "result_to_document"]
+__all__ = ["JsonFormatter", "load_result", "result_to_document", "write_report"]
 
 Document = dict[str, Any]
 
@@ -84,6 +91,7 @@ def _package(package: Package | None) -> Document | None:
             "license": package.license,
             "direct": package.direct,
             "dev": True if package.dev else None,  # written only when set, as the others
+            "depends_on": list(package.depends_on) or None,
         }
     )
 
@@ -144,6 +152,19 @@ def exploit_document(signal: ExploitSignal | None) -> Document | None:
     )
 
 
+def _related(related: tuple[RelatedFinding, ...]) -> list[Document] | None:
+    """Root-cause links (ADR 6); left out when there are none, as most findings have."""
+    return [
+        {
+            "fingerprint": link.fingerprint,
+            "rule_id": link.rule_id,
+            "location": link.location,
+            "root_cause": link.root_cause.value,
+        }
+        for link in related
+    ] or None
+
+
 def _finding(finding: Finding, exploits: Mapping[str, ExploitSignal]) -> Document:
     return _without_none(
         {
@@ -166,6 +187,8 @@ def _finding(finding: Finding, exploits: Mapping[str, ExploitSignal]) -> Documen
             "baseline_state": finding.baseline_state.value if finding.baseline_state else None,
             "verification": _verification(finding.verification),
             "exploit": exploit_document(exploits.get(finding.fingerprint)),
+            "related": _related(finding.related),
+            "image": finding.image,
         }
     )
 
@@ -184,6 +207,7 @@ def _rule(rule: Rule) -> Document:
             "frameworks": {k: list(v) for k, v in rule.frameworks.items()},
             "help_uri": rule.help_uri,
             "tags": list(rule.tags),
+            "root_cause": rule.root_cause.value if rule.root_cause else None,
         }
     )
 
@@ -208,6 +232,19 @@ def _coverage(item: Coverage) -> Document:
             }
 
 
+def _workloads(workloads: tuple[WorkloadExposure, ...]) -> list[Document] | None:
+    """Each workload's exposure (core.exposure); left out when the scan found none."""
+    return [
+        {
+            "resource": _resource(w.resource),
+            "images": list(w.images),
+            "exposure": w.level.value,
+            "paths": list(w.paths),
+        }
+        for w in workloads
+    ] or None
+
+
 def _summary(result: ScanResult) -> Document:
     active = result.active_findings
     return {
@@ -223,10 +260,14 @@ def _summary(result: ScanResult) -> Document:
 
 
 def result_to_document(
-    result: ScanResult, exploits: Mapping[str, ExploitSignal] | None = None
+    result: ScanResult,
+    exploits: Mapping[str, ExploitSignal] | None = None,
+    *,
+    with_findings: bool = True,
 ) -> Document:
     """The JSON document of a result, in the documented key order; ``exploits`` adds
-    KEV/EPSS to the vulnerability findings they name (by fingerprint)."""
+    KEV/EPSS to the vulnerability findings they name (by fingerprint). Without
+    ``with_findings`` the findings array is left empty (:func:`write_report` streams it)."""
     known = exploits or {}
     os_info = result.operating_system
     return _without_none(
@@ -244,7 +285,7 @@ def result_to_document(
             "finished_at": result.finished_at.isoformat(),
             "scanners": list(result.scanners),
             "summary": _summary(result),
-            "findings": [_finding(f, known) for f in result.findings],
+            "findings": [_finding(f, known) for f in result.findings] if with_findings else [],
             "rules": {rule_id: _rule(rule) for rule_id, rule in result.rules.items()},
             "packages": [_package(p) for p in result.packages],
             "operating_system": {
@@ -259,20 +300,82 @@ def result_to_document(
             "timings": dict(result.timings),
             "versions": dict(result.versions),
             "warnings": list(result.warnings),
+            "workloads": _workloads(result.workloads),
         }
     )
+
+
+def write_report(
+    result: ScanResult, exploits: Mapping[str, ExploitSignal] | None, out: Out
+) -> None:
+    """The report's text, as ``json.dumps(result_to_document(...), indent=2)`` plus a
+    newline, handed to ``out`` in pieces: one finding's document exists at a time, so
+    memory does not grow with a second copy of every finding."""
+    known = exploits or {}
+    document = result_to_document(result, known, with_findings=False)
+    out("{")
+    separator = "\n  "
+    for key, value in document.items():
+        out(f"{separator}{json.dumps(key)}: ")
+        separator = ",\n  "
+        if key == "findings" and result.findings:
+            _write_findings(result.findings, known, out)
+        else:
+            write_value(value, out, "\n  ")
+    out("\n}\n")
+
+
+def _write_findings(
+    findings: Sequence[Finding], exploits: Mapping[str, ExploitSignal], out: Out
+) -> None:
+    """The findings array, one piece per finding (a write per token costs more than
+    the encoding when the stream is a file)."""
+    shared: dict[int, tuple[object, Encoded]] = {}
+    separator = "[\n    "
+    for finding in findings:
+        document = _finding(finding, exploits)
+        # The rule's references and frameworks are the same objects in every finding of
+        # the rule, and were half of the encoding: encoded once per object.
+        for key, source in (("references", finding.references), ("frameworks", finding.frameworks)):
+            if key in document:
+                document[key] = _encoded_once(shared, source, document[key])
+        parts = [separator]
+        write_value(document, parts.append, "\n    ")
+        out("".join(parts))
+        separator = ",\n    "
+    out("\n  ]")
+
+
+def _encoded_once(shared: dict[int, tuple[object, Encoded]], source: object, value: Any) -> Encoded:
+    """``value`` (made from ``source``) as encoded inside a finding; the cache holds
+    ``source`` so that its id cannot be reused by another object meanwhile."""
+    cached = shared.get(id(source))
+    if cached is not None and cached[0] is source:
+        return cached[1]
+    parts: list[str] = []
+    write_value(value, parts.append, "\n      ")
+    text = Encoded("".join(parts))
+    shared[id(source)] = (source, text)
+    return text
 
 
 class JsonFormatter(Formatter):
     format = OutputFormat.JSON
 
     def render(self, result: ScanResult, context: ReportContext) -> str:
-        document = result_to_document(result, context.exploits)
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        parts: list[str] = []
+        write_report(result, context.exploits, parts.append)
+        return "".join(parts)
+
+    def write(self, result: ScanResult, context: ReportContext, stream: TextIO) -> None:
+        write_report(result, context.exploits, stream.write)
 
 
 def load_result(text: str | bytes, *, source: str) -> ScanResult:
     """Parse a secloop JSON report; ReportError names the source and the first problem."""
+    # The wire model (pydantic schemas) takes a while to build; only reading needs it.
+    from secloop.output.json_wire import ScanResultModel
+
     try:
         model = ScanResultModel.model_validate_json(text)
     except ValidationError as err:

@@ -14,10 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from secloop.core.exposure import Exposure, WorkloadExposure
 from secloop.core.finding import (
     BaselineState,
     Finding,
     FindingKind,
+    RelatedFinding,
     SecretVerification,
     Suppression,
     SuppressionKind,
@@ -35,6 +37,7 @@ from secloop.core.result import (
     Skipped,
     SkipReason,
 )
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.core.target import Target, TargetKind
@@ -111,6 +114,7 @@ class PackageModel(_Model):
     license: str | None = None
     direct: bool | None = None
     dev: bool = False
+    depends_on: list[str] = []  # purls of what this package requires, per its lockfile
 
     def to_domain(self) -> Package:
         return Package(
@@ -123,6 +127,7 @@ class PackageModel(_Model):
             license=self.license,
             direct=self.direct,
             dev=self.dev,
+            depends_on=tuple(self.depends_on),
         )
 
 
@@ -179,6 +184,23 @@ class ExploitModel(_Model):
     epss_cve: str | None = None
 
 
+class RelatedModel(_Model):
+    """A finding of the same report with the same root cause and subject (ADR 6)."""
+
+    fingerprint: str
+    rule_id: str
+    location: str
+    root_cause: RootCause
+
+    def to_domain(self) -> RelatedFinding:
+        return RelatedFinding(
+            fingerprint=self.fingerprint,
+            rule_id=self.rule_id,
+            location=self.location,
+            root_cause=self.root_cause,
+        )
+
+
 class FindingModel(_Model):
     kind: FindingKind
     rule_id: str
@@ -199,6 +221,8 @@ class FindingModel(_Model):
     baseline_state: BaselineState | None = None
     verification: VerificationModel | None = None
     exploit: ExploitModel | None = None
+    related: list[RelatedModel] = []
+    image: str | None = None
 
     def to_domain(self) -> Finding:
         return Finding(
@@ -220,6 +244,8 @@ class FindingModel(_Model):
             suppression=self.suppression.to_domain() if self.suppression else None,
             baseline_state=self.baseline_state,
             verification=self.verification.to_domain() if self.verification else None,
+            related=tuple(link.to_domain() for link in self.related),
+            image=self.image,
         )
 
 
@@ -235,6 +261,7 @@ class RuleModel(_Model):
     frameworks: dict[str, list[str]] = {}
     help_uri: str | None = None
     tags: list[str] = []
+    root_cause: RootCause | None = None
 
     def to_domain(self) -> Rule:
         return Rule(
@@ -249,6 +276,7 @@ class RuleModel(_Model):
             frameworks={k: tuple(v) for k, v in self.frameworks.items()},
             help_uri=self.help_uri,
             tags=tuple(self.tags),
+            root_cause=self.root_cause,
         )
 
 
@@ -301,6 +329,30 @@ class SummaryModel(_Model):
     failed: int
 
 
+class WorkloadModel(_Model):
+    """A workload's exposure derived from the scan's manifests (core.exposure)."""
+
+    resource: ResourceModel
+    images: list[str] = []
+    exposure: Exposure
+    paths: list[str] = []
+
+    @model_validator(mode="after")
+    def _paths_fit_exposure(self) -> WorkloadModel:
+        reachable = self.exposure not in (Exposure.NONE, Exposure.UNKNOWN)
+        if reachable != bool(self.paths):
+            raise ValueError(f"exposure {self.exposure.value} needs paths exactly when reachable")
+        return self
+
+    def to_domain(self) -> WorkloadExposure:
+        return WorkloadExposure(
+            resource=self.resource.to_domain(),
+            images=tuple(self.images),
+            level=self.exposure,
+            paths=tuple(self.paths),
+        )
+
+
 class ScanResultModel(_Model):
     schema_version: Literal["1"]
     tool: dict[str, str]
@@ -318,6 +370,7 @@ class ScanResultModel(_Model):
     timings: dict[str, float] = {}
     versions: dict[str, str] = {}
     warnings: list[str] = []
+    workloads: list[WorkloadModel] = []
 
     def to_domain(self) -> ScanResult:
         os_model = self.operating_system
@@ -340,4 +393,5 @@ class ScanResultModel(_Model):
             timings=dict(self.timings),
             versions=dict(self.versions),
             warnings=tuple(self.warnings),
+            workloads=tuple(w.to_domain() for w in self.workloads),
         )

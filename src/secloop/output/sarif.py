@@ -94,6 +94,8 @@ def build_log(result: ScanResult, exploits: Mapping[str, ExploitSignal] | None =
 
 def _run(result: ScanResult, exploits: Mapping[str, ExploitSignal]) -> Json:
     descriptors, rule_indexes = _descriptors(result)
+    linked = {link.fingerprint for f in result.findings for link in f.related}
+    places = {f.fingerprint: f for f in result.findings if f.fingerprint in linked}
     return {
         "tool": {"driver": _driver(result, descriptors)},
         "invocations": [_invocation(result)],
@@ -107,7 +109,12 @@ def _run(result: ScanResult, exploits: Mapping[str, ExploitSignal]) -> Json:
         },
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(finding, rule_indexes[finding.rule_id], exploits.get(finding.fingerprint))
+            _result(
+                finding,
+                rule_indexes[finding.rule_id],
+                exploits.get(finding.fingerprint),
+                places,
+            )
             for finding in result.findings
         ],
         "properties": _run_properties(result),
@@ -264,7 +271,12 @@ def _help(description: str, remediation: str, references: Sequence[str]) -> Json
 # --- results -----------------------------------------------------------------------
 
 
-def _result(finding: Finding, rule_index: int, signal: ExploitSignal | None) -> Json:
+def _result(
+    finding: Finding,
+    rule_index: int,
+    signal: ExploitSignal | None,
+    places: Mapping[str, Finding],
+) -> Json:
     sarif: Json = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
@@ -274,6 +286,8 @@ def _result(finding: Finding, rule_index: int, signal: ExploitSignal | None) -> 
     locations = _locations(finding)
     if locations:
         sarif["locations"] = locations
+    if finding.related:
+        sarif["relatedLocations"] = _related_locations(finding, places)
     if finding.fingerprint:
         sarif["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     if finding.baseline_state is not None:
@@ -302,6 +316,22 @@ def _locations(finding: Finding) -> list[Json]:
     if logical:
         sarif["logicalLocations"] = logical
     return [sarif] if sarif else []
+
+
+def _related_locations(finding: Finding, places: Mapping[str, Finding]) -> list[Json]:
+    """Root-cause links (ADR 6) as SARIF 3.27.22 related locations, each placed where
+    the linked finding is and saying why it is linked."""
+    related: list[Json] = []
+    for number, link in enumerate(finding.related, start=1):
+        other = places.get(link.fingerprint)
+        placed = _locations(other) if other is not None else []
+        where = placed[0] if placed else {}
+        text = (
+            f"Same root cause ({link.root_cause.value}: {link.root_cause.description}): "
+            f"{link.rule_id} at {link.location}"
+        )
+        related.append({"id": number, **where, "message": {"text": text}})
+    return related
 
 
 def _physical(path: str, location: Location | None = None) -> Json:

@@ -7,9 +7,11 @@ fields (SPDX 2.3 clauses 6 and 7) and relationships.
 
 Shape: the document DESCRIBES one package for the scanned target, which CONTAINS
 one package per purl (and one for the operating system, if known). The dependency
-graph is ``DEPENDS_ON``: the target on the roots of the graph, each package on the
-packages its lockfile says it requires (see
-:func:`~secloop.output.cyclonedx.dependency_graph`). Where a package was found
+graph is ``DEPENDS_ON``, rooted at the target as in the CycloneDX output: the target
+on one ``APPLICATION`` package per manifest (lockfile, package database, SBOM; named
+by its path), each manifest on the packages it declares or that nothing else in it
+requires, each package on the packages its lockfile says it requires (see
+:func:`~secloop.output.cyclonedx.manifest_roots`). Where a package was found
 (file, image layer) is kept as ``OTHER`` annotations, as SPDX 2.3 has no free-form
 properties; vulnerabilities found in a package become ``SECURITY`` /
 ``advisory`` external references. A declared licence is ``licenseDeclared`` (a
@@ -33,10 +35,16 @@ from secloop.core.license import is_spdx_expression
 from secloop.core.package import Package
 from secloop.core.result import OperatingSystem, ScanResult
 from secloop.core.target import Target, TargetKind
-from secloop.output.cyclonedx import dependency_graph, sbom_serial, timestamp, unique_packages
+from secloop.output.cyclonedx import (
+    dependency_graph,
+    manifest_roots,
+    sbom_serial,
+    timestamp,
+    unique_packages,
+)
 from secloop.output.interface import Formatter, OutputFormat, ReportContext
 
-__all__ = ["DOCUMENT_ID", "TARGET_ID", "SpdxFormatter", "spdx_id_for"]
+__all__ = ["DOCUMENT_ID", "TARGET_ID", "SpdxFormatter", "manifest_id_for", "spdx_id_for"]
 
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 TARGET_ID = "SPDXRef-Target"
@@ -76,7 +84,11 @@ def spdx_document(result: ScanResult) -> dict[str, Any]:
     if result.operating_system is not None:
         packages.append(_os_package(result.operating_system))
         relationships.append(_relationship(TARGET_ID, "CONTAINS", "SPDXRef-OperatingSystem"))
-    relationships += _dependencies(inventory)
+    manifests, placeless = manifest_roots(result.packages)
+    for path in manifests:
+        packages.append(_manifest_package(path, tool, created))
+        relationships.append(_relationship(TARGET_ID, "CONTAINS", manifest_id_for(path)))
+    relationships += _dependencies(inventory, manifests, placeless)
     safe_name = _UNSAFE.sub("-", result.target.name).strip("-") or "target"
     document: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
@@ -110,10 +122,22 @@ def _declared_license(declared: str | None, extracted: dict[str, str]) -> str:
     return declared
 
 
-def _dependencies(inventory: list[Package]) -> list[dict[str, str]]:
-    roots, edges = dependency_graph(inventory)
+def manifest_id_for(path: str) -> str:
+    """A stable SPDX identifier for the manifest at ``path``."""
+    return "SPDXRef-Manifest-" + hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
+
+
+def _dependencies(
+    inventory: list[Package], manifests: dict[str, list[str]], placeless: list[str]
+) -> list[dict[str, str]]:
+    _, edges = dependency_graph(inventory)
     ids = {purl: spdx_id_for(purl) for purl in edges}  # hashed once, not once per edge
-    found = [_relationship(TARGET_ID, "DEPENDS_ON", ids[root]) for root in roots]
+    found = []
+    for path, roots in manifests.items():
+        manifest = manifest_id_for(path)
+        found.append(_relationship(TARGET_ID, "DEPENDS_ON", manifest))
+        found += [_relationship(manifest, "DEPENDS_ON", ids[root]) for root in roots]
+    found += [_relationship(TARGET_ID, "DEPENDS_ON", ids[root]) for root in placeless]
     for parent, children in edges.items():
         element = ids[parent]
         found += [_relationship(element, "DEPENDS_ON", ids[child]) for child in children]
@@ -177,6 +201,21 @@ def _package(
     document["annotations"] = [
         {"annotator": tool, "annotationDate": created, "annotationType": "OTHER", "comment": text}
         for text in annotations
+    ]
+    return document
+
+
+def _manifest_package(path: str, tool: str, created: str) -> dict[str, Any]:
+    document = _unasserted(
+        {"name": path, "SPDXID": manifest_id_for(path), "primaryPackagePurpose": "APPLICATION"}
+    )
+    document["annotations"] = [
+        {
+            "annotator": tool,
+            "annotationDate": created,
+            "annotationType": "OTHER",
+            "comment": f"secloop:manifest={path}",
+        }
     ]
     return document
 

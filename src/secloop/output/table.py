@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from io import StringIO
 
 from rich import box
@@ -22,6 +23,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from secloop.core.exposure import Exposure, WorkloadExposure
 from secloop.core.finding import BaselineState, Finding
 from secloop.core.fingerprint import fingerprint_subject
 from secloop.core.result import ScanResult
@@ -82,15 +84,28 @@ def _console(context: ReportContext, buffer: StringIO) -> Console:
 
 def _sections(result: ScanResult, exploits: Mapping[str, ExploitSignal]) -> list[RenderableType]:
     parts: list[RenderableType] = [_header(result)]
-    active = [finding for finding in result.findings if finding.active]
+    active = _links_to_rows([finding for finding in result.findings if finding.active])
     if active:
         parts.extend(_finding_tables(active, exploits))
     else:
         parts.append(Text("No findings.", style="bold green"))
     parts.extend(_coverage_section(result))
+    parts.extend(_exposure_section(result.workloads))
     parts.extend(_warnings_section(result.warnings))
     parts.append(Text(""))
     return parts
+
+
+def _links_to_rows(active: Sequence[Finding]) -> list[Finding]:
+    """Root-cause links only to findings that are rows: the table shows active findings,
+    and a "linked:" line must not name one the reader cannot find."""
+    shown = {finding.fingerprint for finding in active}
+    return [
+        replace(f, related=tuple(link for link in f.related if link.fingerprint in shown))
+        if f.related
+        else f
+        for f in active
+    ]
 
 
 def _header(result: ScanResult) -> Text:
@@ -174,6 +189,10 @@ def _title_cell(finding: Finding, signal: ExploitSignal | None = None) -> Text:
         extra.append(f"installed {vulnerability.installed_version}; fixed in: {fixed}")
     if signal is not None:
         extra.append(exploit_text(signal))
+    extra.extend(
+        f"linked: {link.rule_id} {link.location} ({link.root_cause.value})"
+        for link in finding.related
+    )
     for line in extra:
         cell.append("\n")
         cell.append(line, style="dim")
@@ -207,6 +226,27 @@ def _coverage_section(result: ScanResult) -> list[RenderableType]:
         for entry in sorted(result.failed, key=lambda failed: (failed.path, failed.by)):
             by = f" [{entry.by}]" if entry.by else ""
             parts.append(Text(f"  {entry.path}{by}: {entry.reason}"))
+    return parts
+
+
+def _exposure_section(workloads: Sequence[WorkloadExposure]) -> list[RenderableType]:
+    """Workloads reachable from outside the cluster, each with its widest path; the
+    others as counts (the JSON report lists every workload and every path)."""
+    if not workloads:
+        return []
+    outside = sorted(
+        (w for w in workloads if w.level in (Exposure.INTERNET, Exposure.NODE)),
+        key=lambda w: -w.level.rank,  # stable: the report's order within a level
+    )
+    parts: list[RenderableType] = [Text(""), Text("Exposed workloads", style="bold")]
+    for workload in outside:
+        more = f" (+{len(workload.paths) - 1} more)" if len(workload.paths) > 1 else ""
+        line = f"  {workload.level.value:<8}  {workload.resource.display}: {workload.paths[0]}"
+        parts.append(Text(line + more))
+    inside = Counter(w.level.value for w in workloads if w not in outside)
+    if inside:
+        counts = ", ".join(f"{inside[level]} {level}" for level in sorted(inside))
+        parts.append(Text(f"  not reachable from outside the cluster: {counts}"))
     return parts
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from secloop.core.finding import Finding, Suppression, SuppressionKind
 
+#: Every marker contains it: a file without it needs no line-by-line look.
+INLINE_MARKER = "secloop:ignore"
 _MARKER = re.compile(
     r"secloop:ignore\s+(?P<rules>[A-Za-z0-9_.\-]+(?:\s*,\s*[A-Za-z0-9_.\-]+)*)(?P<reason>.*)"
 )

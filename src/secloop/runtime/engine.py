@@ -175,18 +175,16 @@ class Engine:
             yield from self.process(event)
 
     def _alert(self, rule: CompiledRule, event: Event) -> Alert:
-        output, values = rule.output.render(event)
+        """The alert of ``rule`` on ``event``; its output is rendered when first read."""
         self.stats.alerts += 1
         self.stats.by_rule[rule.name] += 1
         explainer = self._explainers.get(event.source) if self._explainers else None
-        return Alert(
+        return Alert.deferred(
             rule=rule.name,
             priority=rule.priority,
-            output=output,
-            time_ns=event.time_ns,
-            fields=values,
+            rendering=rule.output.render,
+            event=event,
             tags=rule.tags,
-            source=event.source,
             explanation=() if explainer is None else explainer.reasons(rule.condition, event),
         )
 

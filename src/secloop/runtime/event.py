@@ -8,7 +8,7 @@ the event's source, so rules written for Falco read them unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -17,7 +17,7 @@ from typing import Any
 from secloop.core.errors import UsageError
 from secloop.core.severity import Severity
 
-__all__ = ["Alert", "Event", "FieldValue", "Priority", "Scalar", "format_time_iso"]
+__all__ = ["Alert", "Event", "FieldValue", "Priority", "Rendering", "Scalar", "format_time_iso"]
 
 Scalar = str | int | bool
 FieldValue = Scalar | tuple[Scalar, ...]
@@ -90,22 +90,153 @@ class Event:
         return catalogue_for(self.source).extractor(name, arg)(self)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+Rendering = Callable[[Event], tuple[str, Mapping[str, FieldValue | None]]]
+"""A compiled output template: the output line and the values of the fields it used."""
+
+
 class Alert:
     """What a rule raised on an event: the record printed, stored and forwarded.
 
     ``explanation`` lists the sub-conditions that were true ("why it matched"); it is
     empty unless the engine was asked to explain (see ``rules.explain``).
+
+    Immutable, compared by value like a frozen dataclass. The engine builds alerts
+    with :meth:`deferred`: ``output`` and ``fields`` are rendered from the event on
+    first read, because most audit events raise an alert and a consumer that only
+    counts, throttles by rule or drops them should not pay for formatting. The text
+    is the same whenever it is rendered: events and their payloads are not changed
+    after they are read.
     """
 
+    __slots__ = (
+        "_event",
+        "_fields",
+        "_output",
+        "_rendering",
+        "explanation",
+        "priority",
+        "rule",
+        "source",
+        "tags",
+        "time_ns",
+    )
     rule: str
     priority: Priority
-    output: str
     time_ns: int
-    fields: Mapping[str, FieldValue | None]
     tags: tuple[str, ...]
     source: str
-    explanation: tuple[str, ...] = ()
+    explanation: tuple[str, ...]
+    _output: str | None
+    _fields: Mapping[str, FieldValue | None] | None
+    _rendering: Rendering | None
+    _event: Event | None
+
+    def __init__(
+        self,
+        *,
+        rule: str,
+        priority: Priority,
+        output: str,
+        time_ns: int,
+        fields: Mapping[str, FieldValue | None],
+        tags: tuple[str, ...],
+        source: str,
+        explanation: tuple[str, ...] = (),
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "rule", rule)
+        _set(self, "priority", priority)
+        _set(self, "time_ns", time_ns)
+        _set(self, "tags", tags)
+        _set(self, "source", source)
+        _set(self, "explanation", explanation)
+        _set(self, "_output", output)
+        _set(self, "_fields", fields)
+        _set(self, "_rendering", None)
+        _set(self, "_event", None)
+
+    @classmethod
+    def deferred(
+        cls,
+        *,
+        rule: str,
+        priority: Priority,
+        rendering: Rendering,
+        event: Event,
+        tags: tuple[str, ...],
+        explanation: tuple[str, ...] = (),
+    ) -> Alert:
+        """An alert whose ``output`` and ``fields`` are rendered from ``event`` when read."""
+        alert = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(alert, "rule", rule)
+        _set(alert, "priority", priority)
+        _set(alert, "time_ns", event.time_ns)
+        _set(alert, "tags", tags)
+        _set(alert, "source", event.source)
+        _set(alert, "explanation", explanation)
+        _set(alert, "_output", None)
+        _set(alert, "_fields", None)
+        _set(alert, "_rendering", rendering)
+        _set(alert, "_event", event)
+        return alert
+
+    @property
+    def output(self) -> str:
+        """The rule's output line with the event's values substituted."""
+        if self._output is None:
+            self._render()
+        return self._output  # type: ignore[return-value]
+
+    @property
+    def fields(self) -> Mapping[str, FieldValue | None]:
+        """The values of the fields the output line names, by field name."""
+        if self._fields is None:
+            self._render()
+        return self._fields  # type: ignore[return-value]
+
+    def _render(self) -> None:
+        rendering, event = self._rendering, self._event
+        if rendering is None or event is None:
+            return  # another thread rendered it meanwhile (it sets the text first)
+        output, fields = rendering(event)
+        _set = object.__setattr__
+        _set(self, "_output", output)
+        _set(self, "_fields", fields)
+        _set(self, "_rendering", None)  # the event is no longer needed: let it go
+        _set(self, "_event", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Alert is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Alert is immutable: cannot delete {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.rule,
+            self.priority,
+            self.output,
+            self.time_ns,
+            dict(self.fields),
+            self.tags,
+            self.source,
+            self.explanation,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Alert:
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment] # equal by value, fields is a mapping
+
+    def __repr__(self) -> str:
+        return (
+            f"Alert(rule={self.rule!r}, priority={self.priority!r}, output={self.output!r}, "
+            f"time_ns={self.time_ns!r}, fields={dict(self.fields)!r}, tags={self.tags!r}, "
+            f"source={self.source!r}, explanation={self.explanation!r})"
+        )
 
     @property
     def time_iso(self) -> str:

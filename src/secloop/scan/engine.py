@@ -18,6 +18,7 @@ from typing import Protocol
 
 from secloop import __version__
 from secloop.core.errors import Error
+from secloop.core.exposure import WorkloadExposure
 from secloop.core.finding import Finding
 from secloop.core.fingerprint import assign_fingerprints
 from secloop.core.package import Package
@@ -31,17 +32,20 @@ from secloop.core.result import (
     SkipReason,
 )
 from secloop.core.rule import Rule
-from secloop.policy.inline import find_inline_suppression
+from secloop.policy.inline import INLINE_MARKER, find_inline_suppression
 from secloop.scan.interface import (
     Analyzer,
     Artifact,
+    Declaration,
     FileContent,
     FileEntry,
     Inventory,
+    Observation,
     PartialFailure,
     ScanLimits,
     Scanner,
 )
+from secloop.scan.inventory.declared import mark_direct
 from secloop.scan.registry import Registry
 
 __all__ = ["ProgressSink", "ScanRequest", "run_scan", "scan_artifact"]
@@ -75,7 +79,9 @@ class _Collector:
 
     coverage: list[Coverage] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
+    declarations: list[Declaration] = field(default_factory=list)
     operating_system: OperatingSystem | None = None
     files_without_scanner: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -124,6 +130,7 @@ def scan_artifact(
     """
     if not collect_inventory and not any(scanner.uses_inventory for scanner in scanners):
         analyzers = ()
+    _admit_claimed(artifact, analyzers)
     started_at = clock()
     timer = time.perf_counter()
     collected = _Collector()
@@ -137,12 +144,16 @@ def scan_artifact(
     files_seconds = time.perf_counter() - timer
 
     inventory = Inventory(
-        packages=tuple(collected.packages), operating_system=collected.operating_system
+        packages=mark_direct(collected.packages, collected.declarations),
+        operating_system=collected.operating_system,
     )
     inventory_timer = time.perf_counter()
     for scanner in scanners:
         collected.findings.extend(_run_inventory_scan(scanner, inventory, collected))
         collected.findings.extend(_run_artifact_scan(scanner, artifact, inventory, collected))
+    for scanner in scanners:
+        collected.findings.extend(_run_observation_scan(scanner, collected))
+    workloads = [w for s in scanners for w in _run_conclude(s, collected)]
     inventory_seconds = time.perf_counter() - inventory_timer
 
     findings = tuple(assign_fingerprints(collected.findings))
@@ -164,7 +175,21 @@ def scan_artifact(
             "total_seconds": round(time.perf_counter() - timer, 6),
         },
         warnings=tuple(collected.warnings),
+        workloads=tuple(workloads),
     )
+
+
+def _admit_claimed(artifact: Artifact, analyzers: Sequence[Analyzer]) -> None:
+    """Let the artifact walk and read the files analyzers claim past its size limit."""
+    claiming = [a for a in analyzers if a.max_bytes]
+    if not claiming:
+        return
+
+    def limit_for(path: str) -> int | None:
+        limits = [a.max_bytes for a in claiming if a.max_bytes and a.claims(path)]
+        return max(limits, default=None)
+
+    artifact.admit_claimed(limit_for)
 
 
 def _process_file(
@@ -208,6 +233,7 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
         if isinstance(plugin, Analyzer):
             output = plugin.analyze(content)
             collected.packages.extend(_placed_in_layer(output.packages, content.entry))
+            collected.declarations.extend(output.declarations)
             if output.operating_system is not None:
                 collected.operating_system = output.operating_system
             for problem in output.problems:
@@ -217,6 +243,8 @@ def _run_plugin(plugin: Plugin, content: FileContent, collected: _Collector) -> 
             for item in plugin.scan_file(content):
                 if isinstance(item, PartialFailure):
                     collected.coverage.append(Failed(path=path, reason=item.reason, by=plugin.name))
+                elif isinstance(item, Observation):
+                    collected.observations.append(item)
                 else:
                     findings.append(item)
             collected.findings.extend(_apply_inline(content, findings, collected.warnings))
@@ -256,6 +284,8 @@ def _apply_inline(
     if not findings or content.is_binary:
         return findings
     try:
+        if INLINE_MARKER not in content.text:  # most files: no line to look at
+            return findings
         lines = content.lines
     except Error:
         return findings
@@ -289,11 +319,36 @@ def _run_artifact_scan(
                 collected.coverage.append(
                     Failed(path="(artifact)", reason=item.reason, by=scanner.name)
                 )
+            elif isinstance(item, Observation):
+                collected.observations.append(item)
             else:
                 findings.append(item)
     except Error as err:
         collected.coverage.append(Failed(path="(artifact)", reason=str(err), by=scanner.name))
     return findings
+
+
+def _run_observation_scan(scanner: Scanner, collected: _Collector) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        for item in scanner.scan_observations(collected.observations):
+            if isinstance(item, PartialFailure):
+                collected.coverage.append(
+                    Failed(path="(scan)", reason=item.reason, by=scanner.name)
+                )
+            else:
+                findings.append(item)
+    except Error as err:
+        collected.coverage.append(Failed(path="(scan)", reason=str(err), by=scanner.name))
+    return findings
+
+
+def _run_conclude(scanner: Scanner, collected: _Collector) -> Sequence[WorkloadExposure]:
+    try:
+        return scanner.conclude(collected.observations)
+    except Error as err:
+        collected.coverage.append(Failed(path="(scan)", reason=str(err), by=scanner.name))
+    return ()
 
 
 def _rules_catalogue(scanners: Sequence[Scanner], findings: Sequence[Finding]) -> dict[str, Rule]:

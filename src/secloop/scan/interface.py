@@ -5,6 +5,7 @@ target --Opener--> Artifact --walk--> FileEntry --read once--> FileContent
     --Scanner.scan_file--> findings per file
     --Scanner.scan_inventory--> findings over the whole inventory (vulnerabilities)
     --Scanner.scan_artifact--> findings about the artifact itself (an image's config)
+    --Scanner.conclude--> what only all inputs together say (workload exposure)
 
 The engine (:mod:`secloop.scan.engine`) imports only this module; each backend lives
 in its own module and is listed in :mod:`secloop.scan.registry`.
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import codecs
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from secloop.core.errors import InputError, TargetError
+from secloop.core.exposure import WorkloadExposure
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import LayerRef
 from secloop.core.package import Package
@@ -31,9 +33,11 @@ __all__ = [
     "AnalyzerOutput",
     "Artifact",
     "ArtifactError",
+    "Declaration",
     "FileContent",
     "FileEntry",
     "Inventory",
+    "Observation",
     "Opener",
     "PartialFailure",
     "ScanError",
@@ -56,6 +60,18 @@ class PartialFailure:
     reason: str
 
 
+class Observation:
+    """Part of a scan-wide picture that one input cannot complete on its own.
+
+    A Service in one file selects a Deployment in another: a scanner yields what it
+    saw of such links among its findings (a subclass of its own), the engine keeps
+    every observation of the scan in order, and after the walk hands them all to each
+    scanner's :meth:`Scanner.conclude`. Opaque to the engine.
+    """
+
+    __slots__ = ()
+
+
 class ScanError(InputError):
     """Base error of the scan subsystem: one input is unusable, the scan goes on."""
 
@@ -71,6 +87,9 @@ class ScanLimits:
     max_file_bytes: int = 10 * MIB
     max_files: int = 1_000_000
     max_depth: int = 64
+    #: The ceiling of an analyzer's own allowance (:attr:`Analyzer.max_bytes`): package
+    #: databases are read past ``max_file_bytes``, never past this.
+    max_claimed_file_bytes: int = 512 * MIB
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,6 +158,12 @@ class Artifact(ABC):
     def close(self) -> None:  # noqa: B027 - most artifacts hold nothing open
         """Release what the artifact holds open (archives, connections)."""
 
+    def admit_claimed(self, limit_for: Callable[[str], int | None]) -> None:  # noqa: B027
+        """Walk and read the files ``limit_for(path)`` gives a limit of their own (the
+        package databases an analyzer claims) up to that limit, capped by
+        ``ScanLimits.max_claimed_file_bytes``, instead of ``max_file_bytes``. Called by
+        the engine before the walk; artifacts without per-file limits ignore it."""
+
     def __enter__(self) -> Artifact:
         return self
 
@@ -161,12 +186,26 @@ class Opener(ABC):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Declaration:
+    """What a manifest (``package.json``, ``pyproject.toml``...) says its project
+    depends on. A lockfile beside it that does not record this itself (``yarn.lock``,
+    ``poetry.lock``...) learns from it which of its packages are direct, after the walk
+    (:func:`secloop.scan.inventory.declared.mark_direct`)."""
+
+    manifest: str  # the manifest's path
+    ecosystem: str
+    names: frozenset[str]  # as the lockfiles' packages are named
+    lockfiles: frozenset[str]  # names of the lockfiles beside it that it speaks for
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnalyzerOutput:
     packages: tuple[Package, ...] = ()
     operating_system: OperatingSystem | None = None
     # Parts of the file that could not be taken (the packages read are kept): each is
     # recorded as failed in the coverage manifest, so nothing is dropped silently.
     problems: tuple[str, ...] = ()
+    declarations: tuple[Declaration, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,6 +223,15 @@ class Analyzer(ABC):
     name: str
     #: Text analyzers see only files that decode; binary ones (Go binaries, rpmdb) see all.
     text_only: bool = True
+    #: The size up to which the files this analyzer :meth:`claims` are walked and read,
+    #: past the walk's ``max_file_bytes`` (rpm databases are 5-100 MiB on real systems);
+    #: capped by ``ScanLimits.max_claimed_file_bytes``. None: the walk's limit applies.
+    max_bytes: int | None = None
+
+    def claims(self, path: str) -> bool:
+        """Whether ``path`` is read up to :attr:`max_bytes`: the databases this analyzer
+        reads and the files it reads beside them (a SQLite ``-wal``)."""
+        return False
 
     @abstractmethod
     def applies_to(self, entry: FileEntry) -> bool:
@@ -216,7 +264,7 @@ class Scanner(ABC):
         """Cheap path-based filter; scanners with only an inventory pass return False."""
         return False
 
-    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure | Observation]:
         """Findings in one file; raise ScanError for a file that cannot be parsed at all,
         yield a PartialFailure for a part of it that cannot."""
         return ()
@@ -227,12 +275,29 @@ class Scanner(ABC):
 
     def scan_artifact(
         self, artifact: Artifact, inventory: Inventory
-    ) -> Iterable[Finding | PartialFailure]:
+    ) -> Iterable[Finding | PartialFailure | Observation]:
         """Findings about the artifact as a whole, once per scan after the walk.
 
         The one hook for what no file holds: an image's configuration and history,
         or image layers the merged view hides. Scanners that need it check the
         artifact's type and return nothing for others; reads go through the
         artifact, so its limits still apply.
+        """
+        return ()
+
+    def scan_observations(
+        self, observations: Sequence[Observation]
+    ) -> Iterable[Finding | PartialFailure]:
+        """Findings only every observation of the scan together shows (a Namespace in
+        one file, its NetworkPolicy in another or in a rendered chart); after the
+        artifact scans, before :meth:`conclude`. Each scanner ignores observations not
+        its own."""
+        return ()
+
+    def conclude(self, observations: Sequence[Observation]) -> Sequence[WorkloadExposure]:
+        """What every observation of the scan says together, after the artifact scans.
+
+        Only the Kubernetes scanner answers (the exposure of each workload, from the
+        plain and the rendered manifests); each scanner ignores observations not its own.
         """
         return ()

@@ -87,7 +87,8 @@ def default_registry(
     ``pss`` (``--pss-level``) the ``pss`` scanner (both also judge what the ``render``
     scanner renders), and with an active licence policy
     (``--deny-license``, ``licenses:``) the ``license`` scanner. ``allowed_registries``
-    turns on the registry allowlist checks of the kubernetes and dockerfile scanners."""
+    turns on the registry allowlist checks of the kubernetes, dockerfile and compose
+    scanners."""
     rego = RegoScanner(policies) if policies is not None else None
     pod_security = PssScanner(pss) if pss is not None else None
     custom: tuple[Scanner, ...] = tuple(s for s in (rego, pod_security) if s is not None)
@@ -103,7 +104,7 @@ def default_registry(
             DeletedLayerSecretsScanner(),  # image layers only
             kubernetes,
             DockerfileScanner(allowed_registries),
-            ComposeScanner(),
+            ComposeScanner(allowed_registries),
             *custom,
             # Kustomize overlays and helm charts, through the same checks, policies and PSS.
             RenderScanner(kubernetes.checks, rego=rego, pss=pod_security),

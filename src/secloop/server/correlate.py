@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from secloop.core.finding import Finding, FindingKind
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.server.ingest.interface import ImportedReport, ImportFormat
 
@@ -50,11 +51,15 @@ class PeerIndex:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self._peers: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._own: set[str] = set()
+        self._causes: dict[str, tuple[RootCause, str]] = {}  # rule id -> (cause, family)
         self.extend(rules)
 
     def extend(self, rules: Iterable[Rule]) -> None:
         for rule in rules:
             self._own.add(rule.id)
+            if rule.root_cause is not None:
+                family = rule.tags[0] if rule.tags else rule.id.rsplit("-", 1)[0]
+                self._causes[rule.id] = (rule.root_cause, family)
             for tool, peer_id in rule.peers.items():
                 ids = self._peers[(tool.lower(), peer_id.upper())]
                 if rule.id not in ids:
@@ -65,6 +70,7 @@ class PeerIndex:
         copy = PeerIndex(())
         copy._peers = defaultdict(list, {k: list(v) for k, v in self._peers.items()})
         copy._own = set(self._own)
+        copy._causes = dict(self._causes)
         copy.extend(rules)
         return copy
 
@@ -74,6 +80,11 @@ class PeerIndex:
             return [(rule_id, f"secloop rule {rule_id}")]
         ids = self._peers.get((tool.lower(), rule_id.upper()), [])
         return [(own, f"{tool} {rule_id} is secloop {own} (rule peers)") for own in ids]
+
+    def root_causes(self, tool: str, rule_id: str) -> list[tuple[RootCause, str]]:
+        """``(root cause, rule family)`` of a tool's rule, through its secloop rule(s)."""
+        causes = (self._causes.get(own) for own, _ in self.canonical(tool, rule_id))
+        return list(dict.fromkeys(cause for cause in causes if cause is not None))
 
     @classmethod
     def from_registry(cls) -> PeerIndex:

@@ -10,10 +10,15 @@ explanation, so a user can see *why* a finding ranks where it does:
 2. **Threat** (0-35): 35 when the CVE is in KEV (exploited in the wild); else from EPSS,
    ``25 * percentile + 10 * probability``; a neutral 10 when no intelligence applies
    (misconfigurations, secrets, advisories without a CVE).
-3. **Exposure** (0-15): internet-facing 15, internal or unknown 5, isolated 0.
+3. **Exposure** (0-15): internet-facing 15, internal or unknown 5, isolated 0. An
+   exposure set on the asset by hand wins; otherwise the exposure derived from the
+   project's Kubernetes manifests (:mod:`secloop.core.exposure`) applies to findings in
+   a workload or in an image a workload runs: internet 15, node 10, cluster 5, no
+   Service 2, with the path that explains it ("reachable from the internet: Ingress
+   shop/web → Service shop/web:80 → Deployment shop/web").
 
 Levels: P1 ≥ 80, P2 ≥ 60, P3 ≥ 40, P4 ≥ 20, else P5. A KEV finding on an
-internet-facing asset is P1 whatever its score: that is the case KEV exists for.
+internet-facing asset (or workload) is P1 whatever its score: that is the case KEV exists for.
 Findings therefore sort by level first, then by score.
 """
 
@@ -27,9 +32,11 @@ from functools import lru_cache
 import cvss  # type: ignore[import-untyped]  # no py.typed; used through one call
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 
+from secloop.core.exposure import Exposure as Reach
 from secloop.core.severity import Severity
 
 __all__ = [
+    "Derived",
     "Epss",
     "Exposure",
     "Kev",
@@ -76,6 +83,40 @@ _EXPOSURE_TEXT = {
 }
 
 
+_REACH_POINTS = {
+    Reach.INTERNET: 15.0,
+    Reach.NODE: 10.0,
+    Reach.CLUSTER: 5.0,
+    Reach.NONE: 2.0,  # no Service: still reachable by pod IP, but nothing routes to it
+    Reach.UNKNOWN: 5.0,
+}
+_REACH_TEXT = {
+    Reach.INTERNET: "reachable from the internet",
+    Reach.NODE: "reachable through its node",
+    Reach.CLUSTER: "reachable inside the cluster",
+    Reach.NONE: "no Service or route reaches its workload",
+    Reach.UNKNOWN: "exposure unknown",
+}
+_PATH_CHARS = 300  # the explanation is stored in 500 characters
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Exposure derived from manifests: the level and the path that explains it."""
+
+    level: Reach
+    path: str = ""
+
+    @property
+    def points(self) -> float:
+        return _REACH_POINTS[self.level]
+
+    @property
+    def text(self) -> str:
+        path = self.path if len(self.path) <= _PATH_CHARS else self.path[: _PATH_CHARS - 1] + "…"
+        return f"{_REACH_TEXT[self.level]}: {path}" if path else _REACH_TEXT[self.level]
+
+
 @dataclass(frozen=True, slots=True)
 class Kev:
     """A CISA KEV catalogue entry: listed on ``added``, to be fixed by ``due``."""
@@ -98,7 +139,8 @@ class PriorityInput:
     cvss: float | None = None
     kev: Kev | None = None
     epss: Epss | None = None
-    exposure: Exposure = Exposure.UNKNOWN
+    exposure: Exposure = Exposure.UNKNOWN  # set on the asset by hand; wins when known
+    derived: Derived | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,18 +180,28 @@ def _threat(item: PriorityInput) -> tuple[float, str | None, str | None]:
     return NEUTRAL_THREAT, None, None
 
 
+def _exposure(item: PriorityInput) -> tuple[float, str, bool]:
+    """Points, text and whether internet-facing: the asset's setting, else the derived one."""
+    derived = item.derived
+    if item.exposure is not Exposure.UNKNOWN or derived is None:
+        exposure = item.exposure
+        return _EXPOSURE_POINTS[exposure], _EXPOSURE_TEXT[exposure], exposure is Exposure.INTERNET
+    return derived.points, derived.text, derived.level is Reach.INTERNET
+
+
 def prioritise(item: PriorityInput) -> Priority:
     """The score, its level and the one-line explanation shown next to it."""
     base = item.cvss if item.cvss is not None else _SEVERITY_MIDPOINT[item.severity]
     threat, kev_text, epss_text = _threat(item)
-    score = round(min(100.0, base * IMPACT_WEIGHT + threat + _EXPOSURE_POINTS[item.exposure]))
+    exposure_points, exposure_text, internet = _exposure(item)
+    score = round(min(100.0, base * IMPACT_WEIGHT + threat + exposure_points))
     level = _level(score)
-    if item.kev is not None and item.exposure is Exposure.INTERNET:
+    if item.kev is not None and internet:
         level = 1
     impact = item.severity.name
     if item.cvss is not None:  # the vendor's rating and the CVSS score can disagree: show both
         impact += f" (CVSS {item.cvss:.1f})"
-    parts = [impact, kev_text, epss_text, _EXPOSURE_TEXT[item.exposure]]
+    parts = [impact, kev_text, epss_text, exposure_text]
     explanation = " · ".join(p for p in parts if p) + f" → P{level} ({score})"
     return Priority(score=score, level=level, explanation=explanation)
 

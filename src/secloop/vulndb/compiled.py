@@ -6,9 +6,13 @@ once, in one of two ways:
 
 - Precompiled in the database (PyPI, npm, crates.io, Go, Hex, Pub): each range is
   stored as byte intervals of binary version keys (:mod:`secloop.vulndb.spans`), so
-  testing an installed version is two ``bytes`` comparisons per interval, and of a
-  record that matches only what a finding shows is read (:class:`AdvisoryFacts`, in
-  bulk with :meth:`BatchMatcher.match_many`).
+  testing an installed version is two ``bytes`` comparisons per interval. A batch
+  of packages is tested inside SQLite (:meth:`VulnerabilityStore.probe`: the
+  releases in a temporary table joined with the intervals), which returns only the
+  intervals that contain them; a package asked for in many versions at once has its
+  index read once and tested here instead. Of a record that matches only what a
+  finding shows is read (:class:`AdvisoryFacts`, in bulk with
+  :meth:`BatchMatcher.match_many`).
 - Compiled here from the record (every other ecosystem, or a version without a binary
   key): every event version is turned into a sortable key (:func:`versions.key_for`)
   and each range's events are sorted when the advisory is first compiled, so testing
@@ -24,18 +28,21 @@ version (sorted introduced, last_affected, fixed) a ``fixed`` fires last, else a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from secloop.core.advisory import EventKind, RangeType
 from secloop.vulndb.collector import collector_paused
+from secloop.vulndb.errors import UnknownEcosystemError
 from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match
 from secloop.vulndb.names import normalise_name
-from secloop.vulndb.store import PackageIndex, VulnerabilityStore
+from secloop.vulndb.store import PackageIndex, Probe, VulnerabilityStore
 from secloop.vulndb.versions import VersionKey, key_for
 from secloop.vulndb.versions.binary import BinaryKey, binary_key_for
 
@@ -64,6 +71,10 @@ Fix = tuple[Any, str]  # (sort key, version as written)
 Pending = tuple[str, int, list[Fix]]  # a match before its facts are read: id, entry, fixes
 Query = tuple[str, Sequence[str], str]  # ecosystem, names of one package, its version
 Hits = dict[str, dict[int, list[int]]]  # id -> entry -> ranges containing the version
+# Versions of one package in a batch from which its index is read once and matched in
+# Python rather than probed in the database version by version (measured on the PyPA
+# database: a name with hundreds of advisories is cheaper this way from 4 versions on)
+_SHARED_NAME = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +198,22 @@ def _stored_fixes(text: str) -> list[StoredFix]:
     return rows
 
 
+def _affecting(
+    hits: Sequence[tuple[int, int | None]], rows: Sequence[StoredFix], probe: str
+) -> tuple[int, list[Fix]]:
+    """The first affecting entry and the fixes above the version, from the (entry,
+    range) pairs the database found (range None: the entry lists the version)."""
+    if len(hits) == 1 and hits[0][1] is not None:  # one containing range: most matches
+        entry, index = hits[0]
+        return entry, [(k, v) for e, r, v, k in rows if e == entry and r == index and probe < k]
+    entries: dict[int, list[int]] = {}
+    for entry, index in hits:
+        containing = entries.setdefault(entry, [])
+        if index is not None:
+            containing.append(index)
+    return min(entries), _fixes_above(rows, entries, probe)
+
+
 def _fixes_above(rows: Iterable[StoredFix], entries: dict[int, list[int]], probe: str) -> list[Fix]:
     """The fixes above the version (``probe``: its binary key in hex) in the containing
     ranges of each affecting entry, or in all its ranges when it is only listed; in
@@ -204,10 +231,11 @@ def _fixes_above(rows: Iterable[StoredFix], entries: dict[int, list[int]], probe
 class BatchMatcher:
     """The reference ``evaluate`` over a store's candidates, compiled once per advisory.
 
-    One instance per scan. Precompiled advisories are tested from the store's spans;
-    the others are compiled on first use and cached by (id, ecosystem), so a record
-    shared by many packages (or many versions of one) is decoded and sorted once. Of
-    a record that matches only its :class:`AdvisoryFacts` are read, in bulk.
+    One instance per scan. Precompiled advisories are tested in the database or from
+    the store's spans; the others are compiled on first use and cached by (id,
+    ecosystem), so a record shared by many packages (or many versions of one) is
+    decoded and sorted once. Of a record that matches only its
+    :class:`AdvisoryFacts` are read, in bulk.
     """
 
     def __init__(self, store: VulnerabilityStore) -> None:
@@ -217,6 +245,12 @@ class BatchMatcher:
         self._binaries: dict[str, BinaryKey | None] = {}
 
     def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
+        """Read ahead the index of packages that :meth:`match_many` matches in Python:
+        those of an ecosystem without a precompiled form. A precompiled ecosystem's
+        packages are matched in the database; reading their spans here would be waste."""
+        with contextlib.suppress(UnknownEcosystemError):  # read as before: it matches nothing
+            if self._binary(ecosystem) is not None:
+                return
         with collector_paused():
             self._store.prefetch(ecosystem, names)
 
@@ -252,10 +286,7 @@ class BatchMatcher:
         for package in packages:
             text = package.fixes.get(identifier)
             if text is not None:
-                parsed = self._fixes.get(text)
-                if parsed is None:
-                    parsed = self._fixes[text] = _stored_fixes(text)
-                rows.extend(parsed)
+                rows.extend(self._parsed_fixes(text))
         if len(packages) > 1:
             rows.sort(key=lambda row: row[0])  # entries of two names, in record order
         return rows
@@ -315,15 +346,101 @@ class BatchMatcher:
     def match(self, ecosystem: str, names: Sequence[str], version: str) -> list[Match]:
         """Every advisory affecting ``version`` of the package known by ``names``, in
         the order the reference scan lists them. UnknownEcosystemError as ``key_for``."""
-        pending = self._pending(ecosystem, names, version)
-        return self._matches(pending, self._store.load_facts(i for i, _, _ in pending))
+        return self.match_many(((ecosystem, names, version),))[0]
 
     def match_many(self, queries: Iterable[Query]) -> list[list[Match]]:
         """:meth:`match` for many packages, each query ``(ecosystem, names, version)``,
         with the facts of every matching record read in a few bulk queries (a record
         hit by several packages is read and decoded once). UnknownEcosystemError as
-        :meth:`match`: pass only ecosystems with a version order."""
+        :meth:`match`: pass only ecosystems with a version order.
+
+        A package of a precompiled ecosystem, known by one name and with a version that
+        has a binary key (nearly every package of a language lockfile), is matched in
+        the database (:meth:`VulnerabilityStore.probe`); the others from the package's
+        index (:meth:`_pending`)."""
         with collector_paused():
-            pending = [self._pending(e, names, version) for e, names, version in queries]
+            asked = list(queries)
+            pending: list[list[Pending]] = [[] for _ in asked]
+            probes: list[Probe] = []
+            for number, (ecosystem, names, version) in enumerate(asked):
+                probe = self._probe(number, ecosystem, names, version)
+                if probe is None:
+                    pending[number] = self._pending(ecosystem, names, version)
+                else:
+                    probes.append(probe)
+            probes = self._in_python(probes, pending)
+            if probes:
+                self._probed(probes, pending)
             facts = self._store.load_facts(i for found in pending for i, _, _ in found)
             return [self._matches(found, facts) for found in pending]
+
+    def _in_python(self, probes: list[Probe], pending: list[list[Pending]]) -> list[Probe]:
+        """Match from the package's index the probes of a name asked for in many
+        versions (:data:`_SHARED_NAME`), and return the others. Such a name's index is
+        read once and serves every version, where the database would walk its spans
+        once per version: cheaper for a package with hundreds of advisories."""
+        versions = Counter((ecosystem, name) for _, ecosystem, name, _, _ in probes)
+        shared = {key for key, count in versions.items() if count >= _SHARED_NAME}
+        if not shared:
+            return probes
+        for ecosystem in {e for e, _ in shared}:
+            self._store.prefetch(ecosystem, [n for e, n in shared if e == ecosystem])
+        rest: list[Probe] = []
+        for probe in probes:
+            number, ecosystem, name, version, _ = probe
+            if (ecosystem, name) in shared:
+                pending[number] = self._pending(ecosystem, (name,), version)
+            else:
+                rest.append(probe)
+        return rest
+
+    def _probe(
+        self, number: int, ecosystem: str, names: Sequence[str], version: str
+    ) -> Probe | None:
+        """The database probe of one query, or None when it must be matched in Python."""
+        if len(names) != 1:
+            return None
+        binary = self._binary(ecosystem)
+        key = binary(version) if binary is not None else None
+        if key is None:
+            return None
+        return (number, ecosystem, normalise_name(ecosystem, names[0]), version, key)
+
+    def _probed(self, probes: Sequence[Probe], pending: list[list[Pending]]) -> None:
+        """:meth:`_pending` of every probe, from the rows :meth:`VulnerabilityStore.probe`
+        returns: per query, the advisories in id order; a precompiled one with its first
+        affecting entry and the fixes above the version in the containing ranges."""
+        result = self._store.probe(probes)
+        # (query, id) -> [stored fixes, (entry, range), ...]; stored fixes None: general
+        found: dict[tuple[int, str], list[Any]] = {}
+        for number, identifier, entry, index, fixes in result.ranges:
+            hit = found.get((number, identifier))
+            if hit is None:
+                found[number, identifier] = [fixes, (entry, index)]
+            else:
+                hit.append((entry, index))
+        for number, identifier, entry, fixes in result.listed:
+            hit = found.setdefault((number, identifier), [fixes])
+            hit.append((entry, None))  # listed: in no range unless a range row says so
+        general = False
+        for number, identifier in result.general:
+            found[number, identifier] = [None]
+            general = True
+        if general:  # records matched the general way: read them in bulk
+            self._store.load_records(i for (_, i), hit in found.items() if hit[0] is None)
+        by_number = {probe[0]: probe for probe in probes}
+        for number, identifier in sorted(found):  # each query's ids in id order
+            _, ecosystem, name, version, key = by_number[number]
+            fixes, *hits = found[number, identifier]
+            if fixes is None:
+                matched = self._general_match(identifier, ecosystem, (name,), version)
+            else:
+                matched = (identifier, *_affecting(hits, self._parsed_fixes(fixes), key.hex()))
+            if matched is not None:
+                pending[number].append(matched)
+
+    def _parsed_fixes(self, text: str) -> list[StoredFix]:
+        parsed = self._fixes.get(text)
+        if parsed is None:
+            parsed = self._fixes[text] = _stored_fixes(text)
+        return parsed

@@ -14,8 +14,10 @@ range of a package's entries is stored at import as byte intervals in ``spans``
 (:mod:`secloop.vulndb.spans`), the enumerated versions that no interval covers in
 ``listed``, and the ``fixed`` versions with their keys in ``affected.fixes``. A scan
 then matches without reading or decoding a record, and decodes only the records that
-match. ``fixes`` is NULL for a package entry that is not precompiled (another
-ecosystem, or a version that has no binary key): that one is matched from its record.
+match: :meth:`VulnerabilityStore.probe` joins a batch of installed releases with the
+spans in SQLite and returns only the rows that affect them. ``fixes`` is NULL for a
+package entry that is not precompiled (another ecosystem, or a version that has no
+binary key): that one is matched from its record.
 
 A database is never modified in place. :func:`build_database` writes a new file next
 to the old one and switches with ``os.replace`` only once it is complete and
@@ -55,6 +57,8 @@ __all__ = [
     "BuildReport",
     "DatabaseStatus",
     "PackageIndex",
+    "Probe",
+    "ProbeResult",
     "VulnerabilityStore",
     "build_database",
     "default_db_path",
@@ -306,6 +310,50 @@ _AFFECTED_RECORDS = (
 _SPANS = "SELECT f.name, f.low, f.high, f.advisory_id, f.entry, f.range FROM spans f"
 _LISTED = "SELECT f.name, f.version, f.advisory_id, f.entry FROM listed f"
 
+# Matching in the database (:meth:`VulnerabilityStore.probe`): the installed releases go
+# into a temporary table and three joins return only what affects them. CROSS JOIN fixes
+# the loop order (probe outside, index lookups inside): the planner knows nothing of the
+# probe table's size and would otherwise scan every span.
+_PROBE_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS probe (query INTEGER NOT NULL, ecosystem TEXT NOT NULL, "
+    "name TEXT NOT NULL, version TEXT NOT NULL, key BLOB NOT NULL)"
+)
+_PROBE_SPANS = (
+    "SELECT p.query, s.advisory_id, s.entry, s.range, f.fixes FROM probe p "
+    "CROSS JOIN spans s ON s.ecosystem = p.ecosystem AND s.name = p.name "
+    "CROSS JOIN affected f ON f.ecosystem = s.ecosystem AND f.name = s.name "
+    "AND f.advisory_id = s.advisory_id "
+    "WHERE s.low <= p.key AND (s.high IS NULL OR p.key < s.high)"
+)
+_PROBE_LISTED = (
+    "SELECT p.query, l.advisory_id, l.entry, f.fixes FROM probe p "
+    "CROSS JOIN listed l ON l.ecosystem = p.ecosystem AND l.name = p.name "
+    "AND l.version = p.version "
+    "CROSS JOIN affected f ON f.ecosystem = l.ecosystem AND f.name = l.name "
+    "AND f.advisory_id = l.advisory_id"
+)
+_PROBE_GENERAL = (
+    "SELECT p.query, f.advisory_id FROM probe p "
+    "CROSS JOIN affected f ON f.ecosystem = p.ecosystem AND f.name = p.name "
+    "WHERE f.fixes IS NULL"
+)
+
+Probe = tuple[int, str, str, str, bytes]  # query number, ecosystem, normalised name, version, key
+RangeHit = tuple[int, str, int, int, str]  # query, advisory id, entry, range, stored fixes
+ListedHit = tuple[int, str, int, str]  # query, advisory id, entry, stored fixes
+GeneralHit = tuple[int, str]  # query, id of an advisory to match from its record
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    """What the index says of many installed releases at once (:meth:`VulnerabilityStore.probe`):
+    the precompiled ranges containing each, its listed versions, and the advisories of its
+    package that have no precompiled form."""
+
+    ranges: list[RangeHit]
+    listed: list[ListedHit]
+    general: list[GeneralHit]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PackageIndex:
@@ -361,6 +409,7 @@ class VulnerabilityStore:
             )
         self.path = path
         self._connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        self._connection.execute("PRAGMA temp_store = MEMORY")  # the probe table
         self._cache: dict[str, Advisory] = {}
         self._facts: dict[str, AdvisoryFacts] = {}
         self._texts: dict[str, str] = {}
@@ -419,6 +468,25 @@ class VulnerabilityStore:
         for start in range(0, len(missing), _CHUNK):
             self._gather_chunk(ecosystem, missing[start : start + _CHUNK])
 
+    def probe(self, probes: Sequence[Probe]) -> ProbeResult:
+        """Match many releases of precompiled ecosystems inside the database.
+
+        Each probe is a release whose version has a binary key. Only the rows that
+        affect some probe come back, so a scan of a large inventory reads no span it
+        does not need and builds no per-package index in Python.
+        """
+        connection = self._connection
+        connection.execute(_PROBE_TABLE)
+        try:
+            connection.executemany("INSERT INTO probe VALUES (?, ?, ?, ?, ?)", probes)
+            return ProbeResult(
+                ranges=connection.execute(_PROBE_SPANS).fetchall(),
+                listed=connection.execute(_PROBE_LISTED).fetchall(),
+                general=connection.execute(_PROBE_GENERAL).fetchall(),
+            )
+        finally:
+            connection.execute("DELETE FROM probe")
+
     def package(self, ecosystem: str, name: str) -> PackageIndex:
         """The index of one package (any spelling of its name)."""
         key = (ecosystem, normalise_name(ecosystem, name))
@@ -445,7 +513,8 @@ class VulnerabilityStore:
         store; the result maps every id asked for (KeyError: an id the index lacks)."""
         wanted = list(dict.fromkeys(identifiers))
         cache = self._facts
-        missing = [i for i in wanted if i not in cache]
+        # in key order: each chunk's rows lie close together in the file
+        missing = sorted(i for i in wanted if i not in cache)
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             placeholders = ", ".join("?" * len(chunk))
@@ -502,7 +571,12 @@ class VulnerabilityStore:
         return _parse_time(self._meta.get("as_of"))
 
     def close(self) -> None:
+        """Close the file and drop what was read from it: a scan closes the store before
+        the garbage collector runs again, which then has tens of thousands fewer objects
+        to look at."""
         self._connection.close()
+        for cache in (self._cache, self._facts, self._texts, self._parsed, self._packages):
+            cache.clear()
 
     def __enter__(self) -> VulnerabilityStore:
         return self

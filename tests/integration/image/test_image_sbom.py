@@ -27,6 +27,13 @@ def _layer_diff_ids(layout: Path) -> list[str]:
     return list(config["rootfs"]["diff_ids"])
 
 
+def _release() -> str:
+    """``<ID>-<VERSION_ID>`` of this machine's os-release, which the image copies."""
+    text = Path("/etc/os-release").read_text()
+    fields = {k: v.strip('"') for k, _, v in (line.partition("=") for line in text.splitlines())}
+    return f"{fields['ID']}-{fields['VERSION_ID']}"
+
+
 def test_cyclonedx_sbom_of_an_image(
     umoci_layout: Path,
     vulndb: Path,  # noqa: F811
@@ -45,6 +52,8 @@ def test_cyclonedx_sbom_of_an_image(
         properties = {p["name"]: p["value"] for p in component["properties"]}
         assert properties["secloop:layer_diff_id"] == first_layer
         assert component["purl"].startswith("pkg:deb/debian/")
+        # the image's release qualifies every OS package, as Syft and Trivy write it
+        assert f"distro={_release()}" in component["purl"]
     systems = [c for c in bom["components"] if c["type"] == "operating-system"]
     assert [c["name"] for c in systems] == ["debian"]
 

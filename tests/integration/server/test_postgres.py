@@ -164,12 +164,13 @@ def test_access_migration_and_flow_on_postgresql(database_url: str) -> None:
     from secloop.server.access import Action, Role, Scope
     from secloop.server.storage import accounts, repository
     from secloop.server.storage.db import transaction, upgrade
-    from secloop.server.storage.models import Base
+    from secloop.server.storage.models import Base, compared_in_autogenerate
 
     engine = make_engine(database_url)
     upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": compared_in_autogenerate}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
     factory = session_factory(engine)
     now = datetime.now(UTC)
@@ -194,3 +195,9 @@ def test_access_migration_and_flow_on_postgresql(database_url: str) -> None:
         assert locked.retry_after is not None
         session.delete(accounts.get_user(session, "pg-maint"))  # back to local mode for others
     engine.dispose()
+
+
+def test_root_cause_links_on_postgresql(client: TestClient, tmp_path: Path) -> None:
+    from tests.unit.server import root_cause_scenario
+
+    root_cause_scenario.run(client, tmp_path, project="pg-root-cause")

@@ -13,7 +13,7 @@ import pytest
 
 from secloop.core.package import PackageLocation
 from secloop.core.result import OperatingSystem
-from secloop.scan.interface import FileContent, FileEntry
+from secloop.scan.interface import FileContent, FileEntry, ScanError
 from secloop.scan.inventory.installed.node import is_installed_package_json, parse_package_json
 from secloop.scan.inventory.installed.python import PythonDistributionAnalyzer
 from secloop.scan.inventory.os import system_analyzers
@@ -95,7 +95,29 @@ def test_dpkg_status_keeps_installed_packages_and_their_sources() -> None:
         ("libssl3", "3.0.11-1~deb12u2+b1", "openssl"),
         ("zlib1g", "1:1.2.13.dfsg-1", "zlib"),
     ]
-    assert packages[0].purl == "pkg:deb/debian/libssl3@3.0.11-1~deb12u2%2Bb1"
+    # no release given: the architecture qualifies the purl, no distro is claimed
+    assert packages[0].purl == "pkg:deb/debian/libssl3@3.0.11-1~deb12u2%2Bb1?arch=amd64"
+    assert packages[1].purl == "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1"
+
+
+def test_os_package_purls_name_the_release_as_syft_and_trivy_do() -> None:
+    debian = OperatingSystem(family="debian", name="Debian", version="12")
+    entry = FileEntry(path="var/lib/dpkg/status", size=0)
+    output = DpkgAnalyzer(debian).analyze(FileContent(entry=entry, data=DPKG_STATUS.encode()))
+    assert [p.purl for p in output.packages] == [
+        "pkg:deb/debian/libssl3@3.0.11-1~deb12u2%2Bb1?arch=amd64&distro=debian-12",
+        "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?distro=debian-12",
+    ]
+    ubuntu = OperatingSystem(family="ubuntu", name="Ubuntu", version="22.04:LTS")
+    output = DpkgAnalyzer(ubuntu).analyze(FileContent(entry=entry, data=DPKG_STATUS.encode()))
+    assert output.packages[0].purl.endswith("?arch=amd64&distro=ubuntu-22.04")
+    alpine = OperatingSystem(family="alpine", name="Alpine", version="3.19.1")
+    apk = FileEntry(path="lib/apk/db/installed", size=0)
+    output = ApkAnalyzer(alpine).analyze(FileContent(entry=apk, data=APK_INSTALLED.encode()))
+    assert [p.purl for p in output.packages] == [
+        "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64&distro=alpine-3.19.1",
+        "pkg:apk/alpine/libcrypto3@3.1.4-r5?distro=alpine-3.19.1",
+    ]
 
 
 def test_distroless_status_d_and_the_release_ecosystem() -> None:
@@ -166,6 +188,35 @@ def test_rpm_sqlite_database(tmp_path: Path) -> None:
     ]
     rhel = OperatingSystem(family="rhel", name="RHEL", version="9.3")
     assert RpmAnalyzer(rhel).ecosystem == "Red Hat:9"
+
+
+def test_rpm_purls_and_a_write_ahead_log_that_cannot_be_read(tmp_path: Path) -> None:
+    data = _rpmdb(
+        tmp_path / "rpmdb.sqlite",
+        [_rpm_header({1000: "bash", 1001: "5.1.8", 1002: "6.el9", 1022: "x86_64"})],
+    )
+    rocky = OperatingSystem(family="rocky", name="Rocky Linux", version="9.3")
+    path = "var/lib/rpm/rpmdb.sqlite"
+
+    def unreadable(wanted: str) -> bytes | None:
+        assert wanted == path + "-wal"
+        raise ScanError(f"{wanted}: larger than the 10 byte limit")
+
+    analyzer = RpmAnalyzer(rocky, read_beside=unreadable)
+    assert analyzer.claims(path)
+    assert analyzer.claims(path + "-wal")
+    assert not analyzer.claims("var/lib/rpm/other.sqlite")
+    output = analyzer.analyze(FileContent(entry=FileEntry(path=path, size=0), data=data))
+    assert [p.purl for p in output.packages] == [
+        "pkg:rpm/rockylinux/bash@5.1.8-6.el9?arch=x86_64&distro=rocky-9.3"
+    ]
+    assert output.problems == (
+        f"write-ahead log not read ({path}-wal: larger than the 10 byte limit); "
+        "packages only in it are missing",
+    )
+    absent = RpmAnalyzer(rocky, read_beside=lambda _: None)
+    output = absent.analyze(FileContent(entry=FileEntry(path=path, size=0), data=data))
+    assert (len(output.packages), output.problems) == (1, ())
 
 
 def test_python_and_node_installs() -> None:

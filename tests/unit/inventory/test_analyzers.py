@@ -52,7 +52,8 @@ def _content(path: str, text: str) -> FileContent:
         ("Cargo.lock", "cargo-lock"),
         ("Gemfile.lock", "gemfile-lock"),
         ("composer.lock", "composer-lock"),
-        ("package.json", None),
+        ("package.json", "package-json-manifest"),  # which lockfile packages are direct
+        ("node_modules/x/package.json", None),  # an installed package's own manifest
         ("requirements.in", None),
     ],
 )

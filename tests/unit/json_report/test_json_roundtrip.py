@@ -33,7 +33,8 @@ from secloop.core import (
     VulnerabilityDetail,
 )
 from secloop.core.errors import ReportError
-from secloop.core.finding import SecretVerification, VerificationStatus
+from secloop.core.finding import RelatedFinding, SecretVerification, VerificationStatus
+from secloop.core.root_cause import RootCause
 from secloop.output.interface import ReportContext
 from secloop.output.json_format import JsonFormatter, load_result, result_to_document
 
@@ -97,6 +98,13 @@ verifications = st.builds(
     reason=text,
 )
 frameworks = st.dictionaries(ids, st.lists(ids, max_size=2).map(tuple), max_size=2)
+related = st.builds(
+    RelatedFinding,
+    fingerprint=ids,
+    rule_id=ids,
+    location=text,
+    root_cause=st.sampled_from(RootCause),
+)
 findings = st.builds(
     Finding,
     kind=st.sampled_from(FindingKind),
@@ -117,6 +125,8 @@ findings = st.builds(
     suppression=st.none() | suppressions,
     baseline_state=st.none() | st.sampled_from(BaselineState),
     verification=st.none() | verifications,
+    related=st.lists(related, max_size=2).map(tuple),
+    image=st.none() | text,
 )
 rules = st.builds(
     Rule,
@@ -131,6 +141,7 @@ rules = st.builds(
     frameworks=frameworks,
     help_uri=st.none() | text,
     tags=st.lists(ids, max_size=2).map(tuple),
+    root_cause=st.none() | st.sampled_from(RootCause),
 )
 coverage = st.one_of(
     st.builds(Scanned, path=text, by=st.lists(ids, max_size=2).map(tuple)),

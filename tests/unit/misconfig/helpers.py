@@ -5,6 +5,7 @@ from __future__ import annotations
 from secloop.core.finding import Finding
 from secloop.scan.interface import FileContent, FileEntry
 from secloop.scan.misconfig import DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig.scanner import scan_single_file
 
 
 def content(path: str, text: str) -> FileContent:
@@ -13,7 +14,8 @@ def content(path: str, text: str) -> FileContent:
 
 
 def scan_k8s(text: str, path: str = "manifests/app.yaml") -> list[Finding]:
-    return [f for f in KubernetesScanner().scan_file(content(path, text)) if isinstance(f, Finding)]
+    outcomes = scan_single_file(KubernetesScanner(), content(path, text))
+    return [f for f in outcomes if isinstance(f, Finding)]
 
 
 def scan_docker(text: str, path: str = "Dockerfile") -> list[Finding]:

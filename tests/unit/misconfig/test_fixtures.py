@@ -8,13 +8,16 @@ import pytest
 
 from secloop.core.finding import Finding
 from secloop.scan.misconfig import ComposeScanner, DockerfileScanner, KubernetesScanner
+from secloop.scan.misconfig.scanner import scan_single_file
 from tests.unit.misconfig.helpers import content
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "misconfig"
+#: The registry allowlist of the fixtures of the allowlist rules (SL-COMPOSE-020...).
+ALLOWLIST = ("registry.example.com", "docker.io/library")
 SCANNERS = {
-    "kubernetes": KubernetesScanner(),
-    "dockerfile": DockerfileScanner(),
-    "compose": ComposeScanner(),
+    "kubernetes": KubernetesScanner(ALLOWLIST),
+    "dockerfile": DockerfileScanner(ALLOWLIST),
+    "compose": ComposeScanner(ALLOWLIST),
 }
 
 
@@ -35,7 +38,7 @@ def _cases() -> list[tuple[str, Path]]:
 def test_fixture_outcome(family: str, path: Path) -> None:
     scanner = SCANNERS[family]
     rule_id = path.parent.name
-    findings = scanner.scan_file(content(path.name, path.read_text(encoding="utf-8")))
+    findings = scan_single_file(scanner, content(path.name, path.read_text(encoding="utf-8")))
     fired = [f for f in findings if isinstance(f, Finding) and f.rule_id == rule_id]
     if path.name.startswith("failed"):
         assert fired, f"{rule_id} should fire on {path}"

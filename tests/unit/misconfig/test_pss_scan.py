@@ -213,3 +213,41 @@ def test_one_scanner_serves_scan_after_scan(tmp_path: Path) -> None:
     assert [f.rule_id for f in found] == ["PSS-hostNamespaces"]
     assert "(--pss-level)" in found[0].message  # the first scan's label is gone
     assert scan(empty).findings == ()
+
+
+SUPPRESSED_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: tools}
+spec:
+  # secloop:ignore PSS-hostNamespaces,SL-K8S-021 node agent needs the host network
+  hostNetwork: true
+  hostPID: true  # secloop:ignore PSS-hostNamespaces
+  containers:
+    - name: c
+      image: registry.example.com/c:1
+"""
+
+
+def test_inline_markers_apply_to_pss_findings_as_to_kubernetes_ones(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(SUPPRESSED_POD)
+    settings = PssSettings(level=PssLevel.BASELINE, version=PssVersion.parse("latest"))
+    request = ScanRequest(spec=str(tmp_path), scanners=("pss", "kubernetes"))
+    result = run_scan(request, default_registry(pss=settings))
+    by_line = {(f.rule_id, f.location.start_line): f for f in result.findings}
+
+    network = by_line[("PSS-hostNamespaces", 6)]
+    assert network.suppression is not None
+    assert network.suppression.reason == "node agent needs the host network"
+    assert network.suppression.source == "pod.yaml:5"
+    kubernetes = by_line[("SL-K8S-021", 6)]  # the same marker, the kubernetes rule
+    assert kubernetes.suppression is not None
+    assert kubernetes.suppression.source == "pod.yaml:5"
+
+    # A marker without a reason is not applied, and the finding says why.
+    pid = by_line[("PSS-hostNamespaces", 7)]
+    assert pid.suppression is None
+    assert "pod.yaml:7: secloop:ignore PSS-hostNamespaces has no reason; not applied" in (
+        pid.message
+    )
+    # Findings on unmarked lines stay active.
+    assert by_line[("SL-K8S-019", 7)].suppression is None

@@ -1,4 +1,5 @@
-"""The registry allowlist: SL-K8S-064 (images) and SL-DF-041 (base images, hadolint DL3026)."""
+"""The registry allowlist: SL-K8S-064 (images), SL-DF-041 (base images, hadolint DL3026) and
+SL-COMPOSE-020 (Compose service images)."""
 
 from __future__ import annotations
 
@@ -126,21 +127,24 @@ def test_cli_option_and_config(
     project.mkdir()
     (project / "web.yaml").write_text(MANIFEST)
     (project / "Dockerfile").write_text(DOCKERFILE)
+    (project / "compose.yaml").write_text("services:\n  app:\n    image: quay.io/other/app:1.0\n")
     monkeypatch.chdir(tmp_path)
-    base = ("scan", str(project), "--scanners", "kubernetes,dockerfile", "-q", "-f", "json")
+    scanners = "kubernetes,dockerfile,compose"
+    base = ("scan", str(project), "--scanners", scanners, "-q", "-f", "json")
+    allowlist_rules = {"SL-K8S-064", "SL-DF-041", "SL-COMPOSE-020"}
 
     def fired(*extra: str) -> set[str]:
         report = json.loads(run(*base, *extra).out)
-        return {f["rule_id"] for f in report["findings"]} & {"SL-K8S-064", "SL-DF-041"}
+        return {f["rule_id"] for f in report["findings"]} & allowlist_rules
 
     assert fired() == set()
-    assert fired("--allowed-registry", "ghcr.io/acme") == {"SL-K8S-064", "SL-DF-041"}
+    assert fired("--allowed-registry", "ghcr.io/acme") == allowlist_rules
     # FROM ${BASE} is judged as its ARG default, alpine: docker.io/library/alpine.
     everything = ("--allowed-registry", "ghcr.io/acme", "--allowed-registry", "quay.io")
     assert fired(*everything) == {"SL-DF-041"}
     assert fired(*everything, "--allowed-registry", "docker.io/library") == set()
     (tmp_path / "secloop.yaml").write_text("allowed_registries: [ghcr.io/acme]\n")
-    assert fired() == {"SL-K8S-064", "SL-DF-041"}
+    assert fired() == allowlist_rules
     # The option adds to the configured list.
     assert fired("--allowed-registry", "quay.io/other", "--allowed-registry", "docker.io") == set()
     bad = run(*base, "--allowed-registry", "https://quay.io")

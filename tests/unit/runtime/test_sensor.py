@@ -28,9 +28,25 @@ CID = "4f3c2b1a0e9d" + "8" * 52
 T = "tracepoint:syscalls:sys_exit_"
 
 
-def _h(probe: str, tid: int, ppid: int, *, uid: int = 0, ret: int, args: list[int], n: int) -> str:
+ROOT_CAPS = (1 << 41) - 1  # every capability of Linux 6.x: what root has on the test machine
+STARTED = 5_736_851_229_349  # the process started 2 s before the events below
+
+
+def _h(
+    probe: str,
+    tid: int,
+    ppid: int,
+    *,
+    uid: int = 0,
+    ret: int,
+    args: list[int],
+    n: int,
+    caps: int = ROOT_CAPS,
+    started: int = STARTED,
+) -> str:
     cgroup = 9 if tid >= 300 else 7  # pid 300 lives in the container cgroup
-    nums = [tid, tid, ppid, uid, 0, cgroup, 5_738_851_229_349, ret, *args, *[0] * (6 - len(args))]
+    numbers = [tid, tid, ppid, uid, 0, cgroup, 5_738_851_229_349, ret, caps, started]
+    nums = [*numbers, *args, *[0] * (6 - len(args))]
     return "H\t" + T + probe + "\t" + "\t".join(map(str, nums)) + f"\t{n}\n"
 
 
@@ -153,7 +169,7 @@ def test_interleaved_threads_are_assembled_per_thread() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["X\t1", "S\t9\torphan", "H\tonly\tthree", "H\t" + "\t".join(["x"] * 16), "S\tnotanumber"],
+    ["X\t1", "S\t9\torphan", "H\tonly\tthree", "H\t" + "\t".join(["x"] * 18), "S\tnotanumber"],
 )
 def test_malformed_lines_raise_wire_errors(text: str) -> None:
     with pytest.raises(WireError):

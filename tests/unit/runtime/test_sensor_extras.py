@@ -85,7 +85,12 @@ def test_cut_values_that_cannot_be_recovered_are_marked(proc_root: Path, tmp_pat
     cut = LONG[:63]
     opened = builder.build(_record("openat", ("touch", cut), ret=5, args=(0o101, 0, 0, 0, 0, 0)))
     assert opened.payload["fd.name"] == cut + TRUNCATED
-    assert opened.payload["evt.truncated"] == ("fd.name", "fd.filename", "evt.arg.name")
+    assert opened.payload["evt.truncated"] == (
+        "fd.name",
+        "fd.nameraw",
+        "fd.filename",
+        "evt.arg.name",
+    )
     execve = builder.build(
         _record("execve", ("touch", "/usr/bin/touch", "touch", cut), args=(0, 0, 2, 0, 0, 0))
     )

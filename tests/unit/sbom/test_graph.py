@@ -15,10 +15,17 @@ from scripts.golden import build_sbom_sample_result
 
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import ScanResult
-from secloop.output.cyclonedx import TARGET_REF, dependency_graph, unique_packages
+from secloop.output.cyclonedx import (
+    MANIFEST_REF,
+    TARGET_REF,
+    dependency_graph,
+    manifest_roots,
+    unique_packages,
+)
 from secloop.output.interface import OutputFormat, ReportContext
+from secloop.output.json_format import load_result
 from secloop.output.registry import formatter_for
-from secloop.output.spdx import DOCUMENT_ID, TARGET_ID, spdx_id_for
+from secloop.output.spdx import DOCUMENT_ID, TARGET_ID, manifest_id_for, spdx_id_for
 from secloop.scan.inventory.cargo import parse_cargo_lock
 from secloop.scan.inventory.composer import parse_composer_lock
 from secloop.scan.inventory.gemfile import parse_gemfile_lock
@@ -469,7 +476,12 @@ def test_cyclonedx_dependencies_follow_the_graph(cdx_validator: Draft7Validator)
     assert not errors, errors[0].message if errors else ""
     depends = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
     assert {c["bom-ref"] for c in document["components"]} | {TARGET_REF} == set(depends)
-    assert set(depends[TARGET_REF]) == {_purl("app"), _purl("tool"), _purl("lone")}
+    assert depends[TARGET_REF] == [MANIFEST_REF + "package-lock.json"]
+    assert set(depends[MANIFEST_REF + "package-lock.json"]) == {
+        _purl("app"),
+        _purl("tool"),
+        _purl("lone"),
+    }
     assert depends[_purl("app")] == [_purl("lib")]
     assert depends[_purl("lib")] == [_purl("core")]
     assert depends[_purl("core")] == []
@@ -484,10 +496,12 @@ def test_spdx_relationships_follow_the_graph() -> None:
     assert (DOCUMENT_ID, "DESCRIBES", TARGET_ID) in relations
     depends = {(a, b) for a, kind, b in relations if kind == "DEPENDS_ON"}
     ids = {name: spdx_id_for(_purl(name)) for name in ("app", "lib", "core", "tool", "lone")}
+    manifest = manifest_id_for("package-lock.json")
     assert depends == {
-        (TARGET_ID, ids["app"]),
-        (TARGET_ID, ids["tool"]),
-        (TARGET_ID, ids["lone"]),
+        (TARGET_ID, manifest),
+        (manifest, ids["app"]),
+        (manifest, ids["tool"]),
+        (manifest, ids["lone"]),
         (ids["app"], ids["lib"]),
         (ids["lib"], ids["core"]),
         (ids["tool"], ids["core"]),
@@ -588,3 +602,107 @@ def test_a_real_lockfile_graph_reaches_every_component(
                 reached.add(child)
                 pending.append(child)
     assert reached == {c["bom-ref"] for c in document["components"]}
+
+
+NPM_V1 = {
+    "name": "legacy",
+    "lockfileVersion": 1,
+    "dependencies": {
+        "a": {
+            "version": "1.0.0",
+            "requires": {"b": "^2.0.0", "c": "^1.0.0", "missing": "*"},
+            "dependencies": {
+                "b": {"version": "2.0.0", "requires": {"c": "^1.0.0"}},
+            },
+        },
+        "b": {"version": "1.0.0", "dev": True},
+        "c": {"version": "1.0.0", "requires": {"b": "^1.0.0"}},
+    },
+}
+
+
+def test_npm_v1_requires_resolve_through_the_nesting() -> None:
+    packages = parse_npm_lock(json.dumps(NPM_V1, indent=2), "package-lock.json")
+    # a's own nested b wins over the top-level one; c (top level) sees the top-level b;
+    # a name installed nowhere gives no edge
+    assert _edges(packages) == {
+        ("a@1.0.0", "b@2.0.0"),
+        ("a@1.0.0", "c@1.0.0"),
+        ("b@2.0.0", "c@1.0.0"),
+        ("c@1.0.0", "b@1.0.0"),
+    }
+    by_version = {(p.name, p.version): p for p in packages}
+    assert by_version["b", "1.0.0"].dev
+    assert all(p.direct is None for p in packages)  # version 1 does not say
+
+
+def _in(path: str, package: Package) -> Package:
+    return replace(package, locations=(PackageLocation(path=path),))
+
+
+def test_each_manifest_roots_its_own_packages() -> None:
+    """A monorepo: ``web`` declares app (which needs lib), ``cli`` declares lib itself."""
+    packages = [
+        _in("web/package-lock.json", _package("app", direct=True, depends_on=(_purl("lib"),))),
+        _in("web/package-lock.json", _package("lib", direct=False)),
+        _in("cli/package-lock.json", _package("lib", direct=True)),
+        replace(_package("loose"), locations=()),
+    ]
+    manifests, placeless = manifest_roots(packages)
+    assert manifests == {
+        "cli/package-lock.json": [_purl("lib")],
+        "web/package-lock.json": [_purl("app")],
+    }
+    assert placeless == [_purl("loose")]
+    result = replace(build_sbom_sample_result(), packages=tuple(packages), operating_system=None)
+    document = _render(OutputFormat.CYCLONEDX, result)
+    depends = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    assert depends[TARGET_REF] == [
+        _purl("loose"),
+        MANIFEST_REF + "cli/package-lock.json",
+        MANIFEST_REF + "web/package-lock.json",
+    ]
+    assert depends[MANIFEST_REF + "cli/package-lock.json"] == [_purl("lib")]
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.CYCLONEDX, OutputFormat.SPDX])
+def test_manifests_are_structure_when_read_back(fmt: OutputFormat) -> None:
+    text = formatter_for(fmt).render(_graph_result(), ReportContext())
+    document = parse_sbom(text.encode(), "bom.json")
+    assert document.skipped == 0  # the manifest is no package left unscanned
+    assert {p.name for p in document.packages} == {"app", "lib", "core", "tool", "lone"}
+
+
+def test_directness_is_read_through_grouping_components() -> None:
+    """As Trivy writes it: product -> lockfile application (no purl) -> libraries."""
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "name": "repo", "bom-ref": "root"}},
+        "components": [
+            {"type": "application", "name": "package-lock.json", "bom-ref": "lock"},
+            {"type": "library", "name": "a", "bom-ref": "a", "purl": "pkg:npm/a@1.0.0"},
+            {"type": "library", "name": "b", "bom-ref": "b", "purl": "pkg:npm/b@1.0.0"},
+            {"type": "library", "name": "x", "bom-ref": "x"},  # no purl, no children
+        ],
+        "dependencies": [
+            {"ref": "root", "dependsOn": ["lock"]},
+            {"ref": "lock", "dependsOn": ["a"]},
+            {"ref": "a", "dependsOn": ["b"]},
+        ],
+    }
+    read = parse_sbom(json.dumps(document).encode(), "bom.json")
+    packages = {p.name: p for p in read.packages}
+    assert (packages["a"].direct, packages["b"].direct) == (True, False)
+    assert read.skipped == 1  # x: a package that cannot be matched, still said
+
+
+def test_the_json_report_keeps_the_graph_and_directness() -> None:
+    result = _graph_result()
+    text = formatter_for(OutputFormat.JSON).render(result, ReportContext())
+    written = {p["name"]: p for p in json.loads(text)["packages"]}
+    assert written["lib"]["depends_on"] == [_purl("core"), _purl("absent")]
+    assert (written["app"]["direct"], written["lib"]["direct"]) == (True, False)
+    assert "depends_on" not in written["core"]  # left out when empty, as other fields
+    loaded = {p.name: p for p in load_result(text, source="report.json").packages}
+    assert loaded == {p.name: p for p in result.packages}

@@ -73,8 +73,20 @@ def test_cyclonedx_components_vulnerabilities_and_metadata(sample: ScanResult) -
     assert urllib3_vuln["ratings"][0]["method"] == "CVSSv31"
     assert urllib3_vuln["ratings"][0]["score"] == pytest.approx(5.3)
     assert [r["id"] for r in urllib3_vuln["references"]] == ["CVE-2023-43804"]
-    root = next(d for d in document["dependencies"] if d["ref"] == "secloop:target")
-    assert set(root["dependsOn"]) == set(by_ref)
+    depends = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    manifests = {ref for ref, c in by_ref.items() if ref.startswith("secloop:manifest:")}
+    assert {by_ref[ref]["name"] for ref in manifests} == {
+        loc.path for p in sample.packages for loc in p.locations
+    }
+    assert all(by_ref[ref]["type"] == "application" for ref in manifests)
+    # the target depends on its manifests, the OS and a package found at no path;
+    # each manifest on its packages
+    placeless = {p.purl for p in sample.packages if not p.locations}
+    assert placeless == {"pkg:npm/left-pad@1.3.0"}
+    assert set(depends["secloop:target"]) == manifests | placeless | {"secloop:os:debian@12"}
+    assert depends["secloop:manifest:tools/go.mod"] == ["pkg:golang/github.com/gorilla/mux@v1.8.0"]
+    below = {purl for ref in manifests for purl in depends[ref]}
+    assert below | placeless == {ref for ref in by_ref if ref.startswith("pkg:")}
 
 
 def test_empty_inventory_is_still_valid(cdx_validator: Draft7Validator, sample: ScanResult) -> None:

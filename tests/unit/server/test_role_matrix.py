@@ -243,6 +243,10 @@ RULES: dict[tuple[str, str], tuple[Rule, Call | None]] = {
         _api("PATCH", "/api/v1/assets/{asset}", json={"exposure": "internal"}),
     ),
     ("GET", "/api/v1/projects/{name}/sla"): (Rule.READ, _api("GET", "/api/v1/projects/p/sla")),
+    ("GET", "/api/v1/projects/{name}/workloads"): (
+        Rule.READ,
+        _api("GET", "/api/v1/projects/p/workloads"),
+    ),
     ("PUT", "/api/v1/projects/{name}/sla"): (
         Rule.MANAGE,
         _api("PUT", "/api/v1/projects/p/sla", json={"high": 30}),

@@ -174,6 +174,29 @@ def test_batch_matching_agrees_with_the_reference_on_random_records(ecosystem: s
 
 
 @pytest.mark.parametrize("ecosystem", ["PyPI", "npm", "Pub"])
+def test_many_versions_of_one_name_match_as_one_version_at_a_time(ecosystem: str) -> None:
+    """A batch naming a package in many versions reads its index once and matches in
+    Python; one version at a time is matched in the database. Both must agree."""
+
+    @_SETTINGS
+    @given(_advisories(ecosystem))
+    def check(advisories: list[Advisory]) -> None:
+        with tempfile.TemporaryDirectory() as temp:
+            db = Path(temp) / "db.sqlite"
+            build_database(db, advisories, source="property")
+            with VulnerabilityStore(db) as store:
+                matcher = BatchMatcher(store)
+                queries = [(ecosystem, ("pkg-a",), v) for v in POOLS[ecosystem]]
+                together = matcher.match_many(queries)
+            with VulnerabilityStore(db) as store:  # a fresh store: nothing read ahead
+                matcher = BatchMatcher(store)
+                alone = [matcher.match(e, names, v) for e, names, v in queries]
+            assert together == alone
+
+    check()
+
+
+@pytest.mark.parametrize("ecosystem", ["PyPI", "npm", "Pub"])
 def test_spans_contain_exactly_the_versions_the_reference_walk_does(ecosystem: str) -> None:
     compare, binary = comparator_for(ecosystem), binary_key_for(ecosystem)
     assert binary is not None

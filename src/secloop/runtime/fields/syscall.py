@@ -107,19 +107,28 @@ _PREFIXES = {
 }
 
 
+_NATIVE = {FieldType.INT: int, FieldType.BOOL: bool}
+
+
 def _factory(spec: FieldSpec, arg: str | None) -> tuple[RawExtractor, bool]:
     key = spec.name if arg is None else f"{spec.name}[{arg}]"
     dotted = None if arg is None else f"{spec.name}.{arg}"
-    name = spec.name
     kind = spec.type
+    # A value already of the field's own Python type (what the sensor builds) is returned
+    # as is; anything else (JSON text, lists, a bool read as text) goes through _normalise.
+    native = _NATIVE.get(kind, str)
+    fallback = common.extractor(spec, arg) if spec.name.startswith("evt.") else None
 
     def extract(event: Event) -> FieldValue | None:
         payload = event.payload
         value = payload.get(key)
-        if value is None and dotted is not None:
-            value = payload.get(dotted)
-        if value is None and name.startswith("evt."):
-            return common.extractor(spec, arg)(event)
+        if value is None:
+            if dotted is not None:
+                value = payload.get(dotted)
+            if value is None:
+                return None if fallback is None else fallback(event)
+        if value.__class__ is native:
+            return value  # type: ignore[return-value] # checked: str, int or bool
         return _normalise(value, kind)
 
     return extract, False

@@ -19,14 +19,17 @@ from __future__ import annotations
 import errno
 import ipaddress
 import posixpath
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from secloop.runtime.event import Event
+from secloop.runtime.sensor.hosts import capabilities_text
 from secloop.runtime.sensor.procs import HOST, ProcessTable, ProcInfo, UserNames
 from secloop.runtime.sensor.wire import RawRecord
 
 if TYPE_CHECKING:
+    from secloop.runtime.sensor.hosts import DockerSettings, HostNames
     from secloop.runtime.sensor.pods import PodDirectory
 
 __all__ = ["TRUNCATED", "EventBuilder", "open_flags_text"]
@@ -70,6 +73,34 @@ _CLONE_NS = (
     (0x40000000, "CLONE_NEWNET"),
 )
 _L4 = {1: "tcp", 2: "udp", 3: "raw", 5: "sctp"}
+_FAMILIES = {
+    0: "AF_UNSPEC",
+    1: "AF_UNIX",
+    2: "AF_INET",
+    3: "AF_AX25",
+    4: "AF_IPX",
+    5: "AF_APPLETALK",
+    9: "AF_X25",
+    10: "AF_INET6",
+    16: "AF_NETLINK",
+    17: "AF_PACKET",
+    29: "AF_CAN",
+    31: "AF_BLUETOOTH",
+    38: "AF_ALG",
+    40: "AF_VSOCK",
+    44: "AF_XDP",
+}
+_SOCKET_TYPES = {
+    1: "SOCK_STREAM",
+    2: "SOCK_DGRAM",
+    3: "SOCK_RAW",
+    4: "SOCK_RDM",
+    5: "SOCK_SEQPACKET",
+    6: "SOCK_DCCP",
+    10: "SOCK_PACKET",
+}
+_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+_MAX_SERVER_SOCKETS = 65_536
 
 
 def open_flags_text(flags: int) -> str:
@@ -164,9 +195,15 @@ class EventBuilder:
         clock_offset_ns: int = 0,
         strlen: int = 64,
         pods: PodDirectory | None = None,
+        hosts: HostNames | None = None,
+        docker: DockerSettings | None = None,
     ) -> None:
         self.table = table
         self.pods = pods
+        self.hosts = hosts
+        self.docker = docker
+        # Inodes of sockets seen returned by accept(): a dup of one is the server side.
+        self._server_sockets: dict[int, None] = {}
         self.users = users
         self.clock_offset_ns = clock_offset_ns
         self.cut = strlen - 1  # a string of this many bytes may have been cut
@@ -210,11 +247,15 @@ class EventBuilder:
         )
 
     def _exec_info(self, record: RawRecord) -> ProcInfo:
-        argv = tuple(self._marked(arg) for arg in record.strings[2:])
+        count = max(0, record.args[2])
+        argv = self._argument_area(record, count) or tuple(
+            self._marked(arg) for arg in record.strings[2 : 2 + count]
+        )
         filename = record.strings[1] if len(record.strings) > 1 else ""
         exepath = filename
         if self._cut(filename) or not filename.startswith("/"):
             exepath = self.table.readlink(record.pid, "exe") or self._marked(filename)
+        layer = record.args[3]
         return ProcInfo(
             pid=record.pid,
             ppid=record.ppid,
@@ -224,7 +265,42 @@ class EventBuilder:
             args=tuple(argv[1:]),
             tty=record.args[0],
             loginuid=record.args[1] if record.args[1] != 0xFFFFFFFF else -1,
+            exe_upper_layer=None if layer == 0 else layer == 2,
+            exe_from_memfd=record.args[5] == 1,
         )
+
+    def _argument_area(self, record: RawRecord, count: int) -> tuple[str, ...] | None:
+        """argv from the raw argument area the probe sent in chunks, or None to use the strings.
+
+        bpftrace prints a byte that is not printable as ``\\xNN`` but a backslash as
+        itself, so a literal ``\\x41`` in an argument would read as one byte: each
+        chunk's decoded length must be exactly what was read, else the area is ignored.
+        An area longer than the chunks sent keeps its last argument marked as cut.
+        """
+        chunks = record.strings[2 + count :]
+        length = record.args[4]
+        if not chunks or length <= 0:
+            return None
+        size = self.cut
+        area = bytearray()
+        for index, chunk in enumerate(chunks):
+            try:
+                text = chunk.encode("ascii")  # %r prints printable ASCII and escapes only
+            except UnicodeEncodeError:
+                return None
+            raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)
+            if len(raw) != min(size, length - index * size):
+                return None
+            area += raw
+        whole = len(area) >= length
+        values = bytes(area).split(b"\0")
+        if whole and values and values[-1] == b"":
+            values.pop()
+        argv = [v.decode("utf-8", errors="replace") for v in values]
+        if not whole and argv:
+            self._marking = True
+            argv[-1] += TRUNCATED
+        return tuple(argv)
 
     def _common(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
         chain = self.table.ancestors(proc)
@@ -245,7 +321,9 @@ class EventBuilder:
             "proc.cmdnargs": len(proc.args),
             "proc.cwd": proc.cwd,
             "proc.tty": proc.tty,
-            "proc.is_exe_from_memfd": "memfd:" in proc.exepath,
+            "proc.is_exe_from_memfd": proc.exe_from_memfd or "memfd:" in proc.exepath,
+            "proc.duration": record.nsecs - record.start_ns if record.start_ns else None,
+            "thread.cap_effective": capabilities_text(record.cap_effective),
             "user.uid": record.uid,
             "user.name": self.users.name(record.uid),
             "user.loginuid": proc.loginuid,
@@ -261,6 +339,12 @@ class EventBuilder:
             payload[f"proc.aname[{depth}]"] = parent.name
             payload[f"proc.apid[{depth}]"] = parent.pid
             payload[f"proc.aexepath[{depth}]"] = parent.exepath
+        if proc.exe_upper_layer is not None:
+            payload["proc.is_exe_upper_layer"] = proc.exe_upper_layer
+        if self.docker is not None and proc.container_id != HOST:
+            privileged = self.docker.privileged(proc.container_id)
+            if privileged is not None:
+                payload["container.privileged"] = privileged
         if self.pods is not None and proc.container_id != HOST:
             pod = self.pods.lookup(proc.container_id)
             if pod is not None:
@@ -284,24 +368,43 @@ class EventBuilder:
             return self._open(record, proc)
         if kind == "connect":
             return self._connect(record)
+        if kind in _SOCKET_RESULTS:
+            return self._socket_fd(record)
+        if kind == "socket":
+            return _socket(record)
+        if kind == "capset":
+            return _capset(record)
         arguments = _ARGUMENTS.get(kind)
-        strings = tuple(self._marked(value) for value in record.strings[1:])
+        # An exec's strings past the file name are argv and argument-area chunks, already
+        # in proc.*: only the name is an argument here (and only it may be marked as cut).
+        shown = record.strings[1:2] if kind in ("execve", "execveat") else record.strings[1:]
+        strings = tuple(self._marked(value) for value in shown)
         return {} if arguments is None else arguments(record.args, strings)
 
     def _open(self, record: RawRecord, proc: ProcInfo) -> dict[str, Any]:
         flags, dirfd = record.args[0], _s32(record.args[2])
-        path = record.strings[1] if len(record.strings) > 1 else ""
-        if self._cut(path):
+        raw = record.strings[1] if len(record.strings) > 1 else ""
+        path = raw
+        read_back = False
+        if len(record.strings) > 2:
+            path = record.strings[2]  # the file the kernel opened (a read found by its dentry)
+        elif self._cut(path):
             whole = self.table.readlink(record.pid, f"fd/{record.ret}") if record.ret >= 0 else ""
-            path = whole if whole.startswith("/") else self._marked(path)
+            read_back = whole.startswith("/")
+            path = whole if read_back else self._marked(path)
+        # Read back whole and written the same way: the raw name is whole too.
+        nameraw = path if read_back and path.startswith(raw) else self._marked(raw)
         if not path.startswith("/"):
             base = proc.cwd
             if dirfd != _AT_FDCWD:
                 base = self.table.readlink(record.pid, f"fd/{dirfd}")
             path = posixpath.normpath(posixpath.join(base, path)) if base else path
+        elif "/." in path and not path.endswith(TRUNCATED):
+            path = posixpath.normpath(path)  # Falco's fd.name has no "." or ".." steps
         access = flags & 3
         return {
             "fd.name": path,
+            "fd.nameraw": nameraw,
             "fd.directory": posixpath.dirname(path),
             "fd.filename": posixpath.basename(path),
             "fd.num": record.ret if record.ret >= 0 else -1,
@@ -340,4 +443,84 @@ class EventBuilder:
             "fd.name": f":{cport}->{sip}:{port}" if v4 else f":{cport}->[{sip}]:{port}",
             "fd.connected": record.ret == 0,
             "fd.is_server": False,
+            **self._names(sip, "fd.sip.name", "fd.rip.name"),
         }
+
+    def _names(self, address: str, *fields: str) -> dict[str, str]:
+        name = self.hosts.name(address) if self.hosts is not None else None
+        return {} if name is None else dict.fromkeys(fields, name)
+
+    def _socket_fd(self, record: RawRecord) -> dict[str, Any]:
+        """dup*/accept* that returned an IP socket: Falco's fd fields of that socket.
+
+        Falco's client/server view: after accept() the process is the server (``fd.sip``
+        is the local address); a dup of a socket accepted earlier keeps that view, any
+        other socket is the client side of a connection (``fd.cip`` local).
+        """
+        old, kinds, ports, inode = record.args[0], record.args[1], record.args[2], record.args[3]
+        remote = record.strings[1] if len(record.strings) > 1 else ""
+        local = record.strings[2] if len(record.strings) > 2 else ""
+        rport, lport = (ports >> 16) & 0xFFFF, ports & 0xFFFF
+        accepted = record.syscall.startswith("accept")
+        if accepted and len(self._server_sockets) < _MAX_SERVER_SOCKETS:
+            self._server_sockets[inode] = None
+        server = accepted or inode in self._server_sockets
+        sip, sport, cip, cport = (
+            (local, lport, remote, rport) if server else (remote, rport, local, lport)
+        )
+        v4 = kinds & 0xFF == 2
+        pair = f"{cip}:{cport}->{sip}:{sport}" if v4 else f"[{cip}]:{cport}->[{sip}]:{sport}"
+        payload: dict[str, Any] = {
+            "fd.num": record.ret,
+            "fd.ino": inode,
+            "fd.typechar": "4" if v4 else "6",
+            "fd.type": "ipv4" if v4 else "ipv6",
+            "fd.sockfamily": "ip",
+            "fd.l4proto": _L4.get((kinds >> 8) & 0xFF, "unknown"),
+            "fd.name": pair,
+            "fd.sip": sip,
+            "fd.sport": sport,
+            "fd.cip": cip,
+            "fd.cport": cport,
+            "fd.lip": local,
+            "fd.lport": lport,
+            "fd.rip": remote,
+            "fd.rport": rport,
+            "fd.is_server": server,
+            "fd.connected": rport != 0,
+            **self._names(sip, "fd.sip.name"),
+            **self._names(cip, "fd.cip.name"),
+            **self._names(local, "fd.lip.name"),
+            **self._names(remote, "fd.rip.name"),
+        }
+        if not accepted:
+            payload["evt.arg.oldfd" if record.syscall != "dup" else "evt.arg.fd"] = old
+            if record.syscall != "dup":
+                payload["evt.arg.newfd"] = record.ret
+        return payload
+
+
+_SOCKET_RESULTS = frozenset({"dup", "dup2", "dup3", "accept", "accept4"})
+
+
+def _socket(record: RawRecord) -> dict[str, Any]:
+    family, kind, protocol = record.args[0], record.args[1], record.args[2]
+    return {
+        "evt.arg.domain": _FAMILIES.get(family, str(family)),
+        "evt.arg.type": _SOCKET_TYPES.get(kind & 0xF, str(kind & 0xF)),
+        "evt.arg.proto": protocol,
+        "fd.num": record.ret if record.ret >= 0 else -1,
+    }
+
+
+def _capset(record: RawRecord) -> dict[str, Any]:
+    permitted = capabilities_text(record.args[0])
+    inheritable = capabilities_text(record.args[1])
+    effective = capabilities_text(record.cap_effective)
+    return {
+        "evt.arg.cap_effective": effective,
+        "evt.arg.cap_permitted": permitted,
+        "evt.arg.cap_inheritable": inheritable,
+        "thread.cap_permitted": permitted,
+        "thread.cap_inheritable": inheritable,
+    }

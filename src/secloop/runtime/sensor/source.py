@@ -30,6 +30,7 @@ from typing import IO
 from secloop.core.errors import Error
 from secloop.runtime.event import Event
 from secloop.runtime.sensor.events import EventBuilder
+from secloop.runtime.sensor.hosts import DockerSettings, HostNames
 from secloop.runtime.sensor.pods import PodDirectory
 from secloop.runtime.sensor.procs import CgroupPaths, ProcessTable, UserNames, cgroup2_root
 from secloop.runtime.sensor.program import ProgramConfig, missing_syscalls, render
@@ -41,6 +42,7 @@ __all__ = [
     "SensorConfig",
     "SensorError",
     "available_syscalls",
+    "kernel_release",
     "strlen_environment",
 ]
 
@@ -72,6 +74,8 @@ class SensorConfig:
     tracefs: Path = _TRACEFS
     proc_root: Path = Path("/proc")
     passwd: Path = Path("/etc/passwd")
+    hosts: Path = Path("/etc/hosts")  # fd.sip.name and friends: this file only, no DNS
+    docker_root: Path = Path("/var/lib/docker")  # container.privileged of Docker containers
     exclude_pids: tuple[int, ...] = field(default_factory=tuple)
     pods: PodDirectory | None = None  # container -> pod via the kubelet; None: not asked
 
@@ -84,6 +88,12 @@ def available_syscalls(tracefs: Path = _TRACEFS) -> frozenset[str]:
     except OSError:
         return frozenset()
     return frozenset(n.removeprefix("sys_enter_") for n in names if n.startswith("sys_enter_"))
+
+
+def kernel_release(release: str | None = None) -> tuple[int, int]:
+    """(major, minor) of the running kernel (``6.18.44-fc`` -> (6, 18)); (0, 0) if unreadable."""
+    found = re.match(r"(\d+)\.(\d+)", os.uname().release if release is None else release)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
 def strlen_environment(binary: str, strlen: int) -> dict[str, str]:
@@ -140,7 +150,10 @@ class BpftraceSource:
     def __iter__(self) -> Iterator[Event]:
         binary = _prepare(self.config)
         program_config = ProgramConfig(
-            exclude_pid=os.getpid(), available=available_syscalls(self.config.tracefs)
+            exclude_pid=os.getpid(),
+            available=available_syscalls(self.config.tracefs),
+            kernel_cap_u64=kernel_release() >= (6, 3),
+            strlen=self.config.strlen,
         )
         missing = missing_syscalls(program_config)
         if missing:
@@ -154,6 +167,8 @@ class BpftraceSource:
             clock_offset_ns=time.time_ns() - time.monotonic_ns(),
             strlen=self.config.strlen,
             pods=self.config.pods,
+            hosts=HostNames(self.config.hosts),
+            docker=DockerSettings(self.config.docker_root),
         )
         try:
             with tempfile.TemporaryFile() as errors:

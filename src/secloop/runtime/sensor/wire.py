@@ -41,6 +41,8 @@ class RawRecord:
     cgroup: int
     nsecs: int
     ret: int
+    cap_effective: int = 0  # the thread's effective capability set after the syscall
+    start_ns: int = 0  # when its process started (kernel monotonic ns, like nsecs)
     args: tuple[int, ...]
     strings: tuple[str, ...]
 
@@ -139,7 +141,10 @@ def _record(pending: _Pending) -> RawRecord:
     f = pending.header
     probe = f[0]
     syscall = probe.rsplit(":", 1)[-1].removeprefix("sys_exit_")
-    numbers = [_int(x) for x in f[1:-1]]
+    try:
+        numbers = [int(x) for x in f[1:-1]]
+    except ValueError:
+        raise WireError(f"header with a field that is not a number: {f[1:-1]!r:.80}") from None
     return RawRecord(
         syscall=syscall,
         tid=numbers[0],
@@ -150,6 +155,8 @@ def _record(pending: _Pending) -> RawRecord:
         cgroup=numbers[5],
         nsecs=numbers[6],
         ret=numbers[7],
-        args=tuple(numbers[8:14]),
+        cap_effective=numbers[8],
+        start_ns=numbers[9],
+        args=tuple(numbers[10:16]),
         strings=tuple(pending.strings),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,31 @@ class _IgnoreFile:
         local = relpath[len(self.base) + 1 :] if self.base else relpath
         result = self.spec.check_file(local + "/" if is_dir else local)
         return result.include
+
+
+@dataclass(frozen=True, slots=True)
+class FileLimit:
+    """The size limit of one path: the walk's, or the larger one an analyzer claimed."""
+
+    max_bytes: int
+    claimed: bool = False
+
+    def too_large(self, size: int) -> str:
+        """The coverage detail of a file of ``size`` bytes past this limit."""
+        if self.claimed:
+            return f"{size} bytes, past the {self.max_bytes} byte limit of a package database"
+        return f"{size} bytes, limit {self.max_bytes}"
+
+
+def file_limit(
+    limits: ScanLimits, limit_for: Callable[[str], int | None] | None, path: str
+) -> FileLimit:
+    """The limit of ``path``: what an analyzer claimed for it (never below the walk's
+    limit, never above ``max_claimed_file_bytes``), else ``max_file_bytes``."""
+    own = limit_for(path) if limit_for is not None else None
+    if own is None or own <= limits.max_file_bytes:
+        return FileLimit(limits.max_file_bytes)
+    return FileLimit(min(own, limits.max_claimed_file_bytes), claimed=True)
 
 
 def read_bounded(path: Path, limit: int, display: str) -> bytes:
@@ -81,13 +106,18 @@ class DirectoryArtifact(Artifact):
         self._use_gitignore = use_gitignore
         self._target = Target(kind=TargetKind.DIRECTORY, name=name or str(root))
         self._files_seen = 0
+        self._claimed: Callable[[str], int | None] | None = None
 
     @property
     def target(self) -> Target:
         return self._target
 
+    def admit_claimed(self, limit_for: Callable[[str], int | None]) -> None:
+        self._claimed = limit_for
+
     def read(self, entry: FileEntry) -> bytes:
-        return read_bounded(self._root / entry.path, self._limits.max_file_bytes, entry.path)
+        limit = file_limit(self._limits, self._claimed, entry.path)
+        return read_bounded(self._root / entry.path, limit.max_bytes, entry.path)
 
     def walk(self) -> Iterator[FileEntry | Skipped]:
         # Each walk counts afresh: scanners that look at the tree again (rendering,
@@ -182,12 +212,12 @@ class DirectoryArtifact(Artifact):
 
     def _file_outcome(self, relpath: str, size: int) -> Iterator[FileEntry | Skipped]:
         if size > self._limits.max_file_bytes:
-            yield Skipped(
-                path=relpath,
-                reason=SkipReason.TOO_LARGE,
-                detail=f"{size} bytes, limit {self._limits.max_file_bytes}",
-            )
-            return
+            limit = file_limit(self._limits, self._claimed, relpath)
+            if size > limit.max_bytes:
+                yield Skipped(
+                    path=relpath, reason=SkipReason.TOO_LARGE, detail=limit.too_large(size)
+                )
+                return
         self._files_seen += 1
         if self._files_seen > self._limits.max_files:
             yield Skipped(

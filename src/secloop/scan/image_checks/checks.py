@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.image_checks.base import (
     ImageCheck,
@@ -38,6 +39,7 @@ _CREDENTIAL_ADVICE = (
 class RunsAsRoot(ImageCheck):
     rule = image_rule(
         id="SL-IMG-001",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="Image runs as root",
         severity=Severity.MEDIUM,
         description=(
@@ -69,6 +71,7 @@ def _secret_hits(facts: ImageFacts, text: str, what: str, anchor: str) -> Iterat
 class SecretInEnv(ImageCheck):
     rule = image_rule(
         id="SL-IMG-002",
+        root_cause=RootCause.SECRET_IN_ENVIRONMENT,
         title="Secret in the image environment",
         severity=Severity.HIGH,
         description=(
@@ -139,6 +142,7 @@ def _pipes_remote_to_shell(text: str) -> bool:
 class RemoteScriptInHistory(ImageCheck):
     rule = image_rule(
         id="SL-IMG-005",
+        root_cause=RootCause.REMOTE_SCRIPT_IN_BUILD,
         title="Remote script piped to a shell in the image history",
         severity=Severity.HIGH,
         description=(
@@ -164,6 +168,7 @@ class RemoteScriptInHistory(ImageCheck):
 class AddUrlInHistory(ImageCheck):
     rule = image_rule(
         id="SL-IMG-006",
+        root_cause=RootCause.UNVERIFIED_REMOTE_ADD,
         title="ADD from a URL in the image history",
         severity=Severity.MEDIUM,
         description=(
@@ -191,6 +196,7 @@ class AddUrlInHistory(ImageCheck):
 class RiskyPortExposed(ImageCheck):
     rule = image_rule(
         id="SL-IMG-007",
+        root_cause=RootCause.REMOTE_SHELL_PORT,
         title="SSH or Telnet port exposed",
         severity=Severity.MEDIUM,
         description=(
@@ -215,6 +221,7 @@ class RiskyPortExposed(ImageCheck):
 class NoHealthcheck(ImageCheck):
     rule = image_rule(
         id="SL-IMG-008",
+        root_cause=RootCause.NO_HEALTHCHECK,
         title="No HEALTHCHECK in the image",
         severity=Severity.LOW,
         description=(
@@ -263,6 +270,7 @@ class EndOfLifeOs(ImageCheck):
 class NotPinnedByDigest(ImageCheck):
     rule = image_rule(
         id="SL-IMG-010",
+        root_cause=RootCause.MUTABLE_IMAGE_REFERENCE,
         title="Image referenced by tag, not digest",
         severity=Severity.LOW,
         description=(
@@ -285,6 +293,7 @@ class NotPinnedByDigest(ImageCheck):
 class PulledOverPlainHttp(ImageCheck):
     rule = image_rule(
         id="SL-IMG-011",
+        root_cause=RootCause.PLAIN_HTTP_REGISTRY,
         title="Image pulled over plain HTTP",
         severity=Severity.HIGH,
         description=(

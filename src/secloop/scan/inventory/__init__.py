@@ -12,6 +12,12 @@ from secloop.scan.interface import Analyzer
 from secloop.scan.inventory.cargo import CargoLockAnalyzer
 from secloop.scan.inventory.composer import ComposerLockAnalyzer
 from secloop.scan.inventory.conan import ConanLockAnalyzer
+from secloop.scan.inventory.declared import (
+    ComposerJsonAnalyzer,
+    PackageJsonAnalyzer,
+    PipfileAnalyzer,
+    PyprojectAnalyzer,
+)
 from secloop.scan.inventory.gemfile import GemfileLockAnalyzer
 from secloop.scan.inventory.gomod import GoModAnalyzer
 from secloop.scan.inventory.gradle import GradleLockAnalyzer, GradleVerificationMetadataAnalyzer
@@ -35,7 +41,8 @@ __all__ = ["language_analyzers"]
 
 
 def language_analyzers() -> tuple[Analyzer, ...]:
-    """Every lockfile analyzer, and the one for SBOM files, in a stable order."""
+    """Every lockfile analyzer, the manifests that tell their direct dependencies, and
+    the one for SBOM files, in a stable order."""
     return (
         RequirementsAnalyzer(),
         PoetryLockAnalyzer(),
@@ -59,5 +66,10 @@ def language_analyzers() -> tuple[Analyzer, ...]:
         PubspecLockAnalyzer(),
         RenvLockAnalyzer(),
         ConanLockAnalyzer(),
+        # manifests: which packages of the lockfile beside them are direct
+        PyprojectAnalyzer(),
+        PipfileAnalyzer(),
+        PackageJsonAnalyzer(),
+        ComposerJsonAnalyzer(),
         SbomFileAnalyzer(),  # SBOMs shipped in the tree list packages too
     )

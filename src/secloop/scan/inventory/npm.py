@@ -14,12 +14,13 @@ Versions 2 and 3 also say what the project declares: the root entry ``packages["
 carry each package's ``license`` too. Version 1 tells neither. ``dev: true`` marks a
 package only development needs, in every version.
 
-The dependency graph (versions 2 and 3): each entry's ``dependencies``,
-``optionalDependencies`` and ``peerDependencies`` name packages that Node resolves by
-its ``node_modules`` lookup: the entry's own ``node_modules`` folder first, then each
-enclosing one up to the top. The same walk over the keys of ``packages`` turns each
-name into the installed package it loads; a name installed nowhere (an optional
-dependency for another platform) gives no edge.
+The dependency graph: each entry's ``dependencies``, ``optionalDependencies`` and
+``peerDependencies`` (versions 2 and 3) or ``requires`` (version 1) name packages that
+Node resolves by its ``node_modules`` lookup: the entry's own ``node_modules`` folder
+first, then each enclosing one up to the top. The same walk over the keys of
+``packages`` (version 1: the nesting of ``dependencies``, read as the folders it
+stands for) turns each name into the installed package it loads; a name installed
+nowhere (an optional dependency for another platform) gives no edge.
 """
 
 from __future__ import annotations
@@ -153,17 +154,24 @@ def _edges(entries: list[_Entry], packages: list[Package]) -> list[tuple[str, st
     ]
 
 
-def _from_dependencies(dependencies: dict[str, Any], lines: JsonKeyLines) -> Iterator[_Entry]:
+def _from_dependencies(
+    dependencies: dict[str, Any], lines: JsonKeyLines, parent: str = ""
+) -> Iterator[_Entry]:
+    """Version 1: each entry's key is the ``node_modules`` path its nesting stands for
+    (as the keys of versions 2 and 3), so the same lookup resolves its ``requires``."""
     for name, entry in dependencies.items():
         if not isinstance(entry, dict):
             continue
         line = lines.find(name)
         real, version = _split_alias(name, str(entry.get("version", "")))
-        yield _Entry(real, version, line, dev=entry.get("dev") is True)
+        key = f"{parent}/node_modules/{name}" if parent else f"node_modules/{name}"
+        required = entry.get("requires")
+        requires = tuple(str(n) for n in required) if isinstance(required, dict) else ()
+        yield _Entry(real, version, line, dev=entry.get("dev") is True, key=key, requires=requires)
         nested = entry.get("dependencies")
         if isinstance(nested, dict):
             lines.find("dependencies")
-            yield from _from_dependencies(nested, lines)
+            yield from _from_dependencies(nested, lines, key)
 
 
 def parse_npm_lock(text: str, path: str) -> tuple[Package, ...]:

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from secloop.core.rule import Rule
 from secloop.scan.misconfig.pss_scan import PSS_RULES
-from secloop.scan.misconfig.registries import BaseImageRegistryNotAllowed, RegistryNotAllowed
+from secloop.scan.misconfig.registries import (
+    BaseImageRegistryNotAllowed,
+    ComposeImageRegistryNotAllowed,
+    RegistryNotAllowed,
+)
 from secloop.scan.misconfig.scanner import ComposeScanner, DockerfileScanner, KubernetesScanner
 
 __all__ = ["PAGES", "render_page", "write_pages"]
@@ -39,8 +43,9 @@ PAGES: dict[str, tuple[str, str, Sequence[Rule]]] = {
         "Docker Compose rules",
         "Checks run by the `compose` scanner on `docker-compose*.yml`/`.yaml` and "
         "`compose*.yml`/`.yaml`, per service. Short and long syntax (ports, volumes, "
-        "environment) are read alike; `${VAR}` interpolation is never reported as a literal.",
-        ComposeScanner().rules(),
+        "environment) are read alike; `${VAR}` interpolation is never reported as a literal. "
+        "SL-COMPOSE-020 runs only with a registry allowlist (`allowed_registries`).",
+        (*ComposeScanner().rules(), ComposeImageRegistryNotAllowed.rule),
     ),
     "docs/rules/pss.md": (
         "Pod Security Standards controls",

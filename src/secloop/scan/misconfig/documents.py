@@ -143,16 +143,31 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        positions, offset = self.positions, self._offset
+        # Plain string values (most of a manifest) are taken here, not through build():
+        # the same count and limits, without a call per scalar.
+        inline_strings = depth + 1 <= MAX_DEPTH
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
+            key_tag = key_node.tag
+            if key_tag == _STR_TAG and type(key_node) is ScalarNode:
+                key: Any = key_node.value
+            elif key_tag == _MERGE_TAG:
                 self._merge(result, value_node, path, depth)
                 continue
-            key = self._scalar(key_node) if isinstance(key_node, ScalarNode) else None
-            if key is None or isinstance(key, (list, dict)):
-                continue  # complex keys are not part of any manifest schema
+            else:
+                key = self._scalar(key_node) if isinstance(key_node, ScalarNode) else None
+                if key is None or isinstance(key, (list, dict)):
+                    continue  # complex keys are not part of any manifest schema
             child_path = (*path, key if isinstance(key, (str, int)) else str(key))
-            self.positions[child_path] = self._mark(key_node)
-            result[key] = self.build(value_node, child_path, depth + 1)
+            mark = key_node.start_mark
+            positions[child_path] = (mark.line + 1 + offset, mark.column + 1)
+            if inline_strings and value_node.tag == _STR_TAG and type(value_node) is ScalarNode:
+                self._nodes += 1
+                if self._nodes > MAX_NODES:
+                    raise _LimitExceededError(f"more than {MAX_NODES} nodes (alias expansion?)")
+                result[key] = value_node.value
+            else:
+                result[key] = self.build(value_node, child_path, depth + 1)
         return result
 
     def _merge(self, result: dict[Any, Any], node: Node, path: FieldPath, depth: int) -> None:

@@ -17,8 +17,10 @@ Steps:
 1. :meth:`PssScanner.scan_file`: take the manifest's documents from the shared parse
    (:mod:`~secloop.scan.misconfig.shared_parse`: the kubernetes scanner parsed them
    already, so nothing is read or parsed twice) and keep its workloads and labelled
-   Namespaces until the end of the walk. Files that cannot be parsed are the
-   kubernetes scanner's to report.
+   Namespaces until the end of the walk (and the lines of a file with a
+   ``secloop:ignore`` marker: the verdicts come after the walk, where the engine no
+   longer applies markers, so this scanner applies them). Files that cannot be
+   parsed are the kubernetes scanner's to report.
 2. :meth:`PssScanner.scan_artifact`: collect the enforce labels of the Namespaces.
 3. Evaluate each workload at its namespace's level and version, else the requested
    ones; a privileged enforce level admits everything.
@@ -60,6 +62,7 @@ from secloop.scan.misconfig.kubernetes.pss import (
     PssVersionError,
     evaluate_pss,
 )
+from secloop.scan.misconfig.kubernetes.scan_wide import INLINE_MARKER, apply_markers
 from secloop.scan.misconfig.rules import misconfig_rule
 from secloop.scan.misconfig.shared_parse import parsed_stream
 
@@ -123,6 +126,9 @@ class _Seen:
 
     workloads: list[tuple[_Placed, Workload]] = field(default_factory=list)
     namespaces: list[_Placed] = field(default_factory=list)
+    #: The lines of the files with a ``secloop:ignore`` marker, for the verdicts given
+    #: after the walk (the engine applies markers only to findings of ``scan_file``).
+    marked: dict[str, Sequence[str]] = field(default_factory=dict)
     #: False for a rendered stream: its lines are not lines of any file the user has.
     has_lines: bool = True
 
@@ -178,7 +184,10 @@ class PssScanner(Scanner):
             return ()
         if self._per_scan.seen is None:
             self._per_scan.seen = _Seen()
-        self._per_scan.seen.add(content.entry.path, parsed_stream(content).documents)
+        seen = self._per_scan.seen
+        seen.add(content.entry.path, parsed_stream(content).documents)
+        if INLINE_MARKER in text:
+            seen.marked[content.entry.path] = content.lines
         return ()
 
     def scan_artifact(
@@ -198,7 +207,9 @@ class PssScanner(Scanner):
         policies, problems = _namespace_policies(seen.namespaces, has_lines=seen.has_lines)  # (2)
         outcomes: list[Finding | PartialFailure] = list(problems)
         for placed, workload in seen.workloads:  # (3)
-            outcomes.extend(self._evaluate(placed, workload, policies))
+            findings = self._evaluate(placed, workload, policies)
+            lines = seen.marked.get(placed.path)
+            outcomes.extend(findings if lines is None else apply_markers(findings, lines))
         return outcomes
 
     def _evaluate(

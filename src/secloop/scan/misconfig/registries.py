@@ -17,6 +17,8 @@ from typing import ClassVar
 
 from secloop.core.errors import UsageError
 from secloop.core.severity import Severity
+from secloop.scan.misconfig.compose.base import ComposeCheck, ComposeHit, compose_rule
+from secloop.scan.misconfig.compose.model import Service
 from secloop.scan.misconfig.dockerfile.base import DockerfileCheck, DockerHit, docker_rule
 from secloop.scan.misconfig.dockerfile.checks_image import external_base
 from secloop.scan.misconfig.dockerfile.parser import Dockerfile
@@ -27,6 +29,7 @@ from secloop.scan.misconfig.kubernetes.model import Container, Workload
 __all__ = [
     "AllowedRegistries",
     "BaseImageRegistryNotAllowed",
+    "ComposeImageRegistryNotAllowed",
     "RegistryNotAllowed",
     "canonical_image",
 ]
@@ -160,3 +163,41 @@ class BaseImageRegistryNotAllowed(DockerfileCheck):
                     f"({self._allowed})",
                     evidence=image,
                 )
+
+
+class ComposeImageRegistryNotAllowed(ComposeCheck):
+    """Compose: a service image pulled from outside the allowlist."""
+
+    rule = compose_rule(
+        id="SL-COMPOSE-020",
+        title="Image from a registry outside the allowlist",
+        severity=Severity.HIGH,
+        description=(
+            "The service pulls its image from a registry (or organisation) that is not in "
+            "the configured allowlist (`allowed_registries`, `--allowed-registry`): it "
+            "bypasses the scanning, signing and retention the allowed registries enforce. "
+            "A service with `build:` is not judged (its `image:` names what it builds; "
+            "SL-DF-041 judges the Dockerfile's base images), nor an image chosen by "
+            "`${VAR}` interpolation. Reported only when an allowlist is configured."
+        ),
+        remediation="Mirror the image into an allowed registry and reference it from there.",
+        references=(_KYVERNO_DOC, "https://docs.docker.com/reference/compose-file/services/#image"),
+        frameworks={"mitre-attack-containers": ("T1525", "T1195")},
+    )
+
+    def __init__(self, allowed: AllowedRegistries) -> None:
+        self._allowed = allowed
+
+    def check(self, service: Service) -> Iterator[ComposeHit]:
+        image = service.spec.get("image")
+        if not isinstance(image, str) or not image.strip() or "$" in image:
+            return
+        if "build" in service.spec:
+            return  # the name the build is tagged with, not an image pulled from a registry
+        if not self._allowed.allows(image):
+            yield ComposeHit(
+                path=service.field("image"),
+                message=f"service {service.name!r} pulls {image.strip()}, outside the allowed "
+                f"registries ({self._allowed})",
+                evidence=f"image: {image.strip()}",
+            )

@@ -33,6 +33,7 @@ import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -43,11 +44,21 @@ from secloop.core.location import Location
 from secloop.core.result import Failed, ScanResult
 from secloop.core.rule import Rule
 from secloop.core.target import TargetKind
-from secloop.scan.interface import Artifact, FileEntry, Inventory, PartialFailure, Scanner
+from secloop.scan.interface import (
+    Artifact,
+    FileEntry,
+    Inventory,
+    Observation,
+    PartialFailure,
+    Scanner,
+)
 from secloop.scan.misconfig.documents import ParsedStream, parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
-from secloop.scan.misconfig.kubernetes.evaluate import evaluate_stream
+from secloop.scan.misconfig.kubernetes.evaluate import evaluate_stream, finding_of
+from secloop.scan.misconfig.kubernetes.exposure import observe
+from secloop.scan.misconfig.kubernetes.model import Resource, Workload
+from secloop.scan.misconfig.kubernetes.scan_wide import ScanWideJudge, ScanWideResources, judge
 from secloop.scan.misconfig.pss_scan import PssScanner
 from secloop.scan.misconfig.rego.scanner import RegoScanner
 
@@ -249,18 +260,20 @@ class RenderScanner(Scanner):
 
     def scan_artifact(
         self, artifact: Artifact, inventory: Inventory
-    ) -> Iterable[Finding | PartialFailure]:
+    ) -> Iterable[Finding | PartialFailure | Observation]:
         target = artifact.target
         # The opener names a directory target by the path the user gave (step 1).
         if target.kind is not TargetKind.DIRECTORY or not Path(target.name).is_dir():
             return []
         root = Path(target.name)
-        outcomes: list[Finding | PartialFailure] = []
+        outcomes: list[Finding | PartialFailure | Observation] = []
         for source in render_sources(artifact):
             outcomes.extend(self._render(root, source))
         return outcomes
 
-    def _render(self, root: Path, source: RenderSource) -> list[Finding | PartialFailure]:
+    def _render(
+        self, root: Path, source: RenderSource
+    ) -> list[Finding | PartialFailure | Observation]:
         label = f"{source.kind} {source.directory or '.'}"
         if source.remote:
             reason = (
@@ -273,18 +286,42 @@ class RenderScanner(Scanner):
         except _RenderFailedError as err:
             return [PartialFailure(f"{RENDER_FAILURE_PREFIX}{label}: {err}")]
         stream = parse_yaml(text)
-        outcomes: list[Finding | PartialFailure] = []
-        for outcome in self._check(stream, source.file):
+        outcomes: list[Finding | PartialFailure | Observation] = []
+        # What the rendered objects link, for the kubernetes scanner's exposure graph.
+        if (observed := observe(stream.documents)) is not None:
+            outcomes.append(observed)
+        scan_wide: list[tuple[Resource, Workload | None]] = []
+        for outcome in self._check(stream, source.file, scan_wide):
             if isinstance(outcome, PartialFailure):
                 outcomes.append(PartialFailure(f"{label} (rendered): {outcome.reason}"))
             else:
                 outcomes.append(_from_rendering(outcome, source))
+        if scan_wide:  # judged with the plain manifests' (kubernetes scanner)
+            finish = partial(_from_rendering, source=source)
+            outcomes.append(
+                ScanWideResources(path=source.file, resources=tuple(scan_wide), finish=finish)
+            )
         return outcomes
 
-    def _check(self, stream: ParsedStream, path: str) -> list[Finding | PartialFailure]:
-        """The Kubernetes checks (which also report the documents that did not parse),
-        then the Rego policies and PSS on the documents that did."""
-        outcomes = evaluate_stream(stream, path, self._checks)
+    def scan_observations(
+        self, observations: Sequence[Observation]
+    ) -> Iterable[Finding | PartialFailure]:
+        """The scan-wide checks over the rendered streams, only when no kubernetes
+        scanner (which judges plain and rendered together) is part of the scan."""
+        if any(isinstance(o, ScanWideJudge) for o in observations):
+            return []
+        return judge(observations, self._checks, finding_of, rendered_only=True)
+
+    def _check(
+        self,
+        stream: ParsedStream,
+        path: str,
+        scan_wide: list[tuple[Resource, Workload | None]],
+    ) -> list[Finding | PartialFailure]:
+        """The Kubernetes checks (which also report the documents that did not parse;
+        the scan-wide ones collect into ``scan_wide``), then the Rego policies and PSS
+        on the documents that did."""
+        outcomes = evaluate_stream(stream, path, self._checks, scan_wide=scan_wide)
         if self._rego is not None:
             outcomes.extend(self._rego.scan_stream(ParsedStream(documents=stream.documents), path))
         if self._pss is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from secloop.core.finding import FindingKind
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 
@@ -23,6 +24,7 @@ def misconfig_rule(
     references: tuple[str, ...] = (),
     peers: Mapping[str, str] | None = None,
     frameworks: Mapping[str, tuple[str, ...]] | None = None,
+    root_cause: RootCause | None = None,
 ) -> Rule:
     """A misconfiguration rule tagged with its family; every rule has a reference."""
     return Rule(
@@ -36,4 +38,5 @@ def misconfig_rule(
         peers=dict(peers or {}),
         frameworks=dict(frameworks or {}),
         tags=(family,),
+        root_cause=root_cause,
     )

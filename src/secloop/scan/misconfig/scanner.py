@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatch
 
+from secloop.core.exposure import WorkloadExposure
 from secloop.core.finding import Finding, FindingKind
 from secloop.core.location import Location
 from secloop.core.rule import Rule
-from secloop.scan.interface import FileContent, FileEntry, PartialFailure, ScanError, Scanner
+from secloop.scan.interface import (
+    Artifact,
+    FileContent,
+    FileEntry,
+    Inventory,
+    Observation,
+    PartialFailure,
+    ScanError,
+    Scanner,
+)
 from secloop.scan.misconfig.compose import COMPOSE_CHECKS
 from secloop.scan.misconfig.compose.base import ComposeCheck, ComposeHit
 from secloop.scan.misconfig.compose.model import Service, services_of
@@ -23,10 +33,19 @@ from secloop.scan.misconfig.dockerfile.parser import Dockerfile, parse_dockerfil
 from secloop.scan.misconfig.documents import parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
-from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream
+from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream, finding_of
+from secloop.scan.misconfig.kubernetes.exposure import exposures, observe
+from secloop.scan.misconfig.kubernetes.model import Resource, Workload
+from secloop.scan.misconfig.kubernetes.scan_wide import (
+    INLINE_MARKER,
+    ScanWideJudge,
+    ScanWideResources,
+    judge,
+)
 from secloop.scan.misconfig.registries import (
     AllowedRegistries,
     BaseImageRegistryNotAllowed,
+    ComposeImageRegistryNotAllowed,
     RegistryNotAllowed,
 )
 from secloop.scan.misconfig.shared_parse import parsed_stream
@@ -37,6 +56,7 @@ __all__ = [
     "KubernetesScanner",
     "is_compose_file",
     "is_dockerfile",
+    "scan_single_file",
 ]
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -70,11 +90,13 @@ class KubernetesScanner(Scanner):
     def applies_to(self, entry: FileEntry) -> bool:
         return entry.name.lower().endswith(_MANIFEST_SUFFIXES)
 
-    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure]:
+    def scan_file(self, content: FileContent) -> Iterable[Finding | PartialFailure | Observation]:
         """Findings of every document; ScanError only when no document could be parsed.
 
         A stream with some malformed documents still reports the good ones, and a
         PartialFailure per bad document, which the coverage manifest lists as failed.
+        The Services, routes and workloads of the file are kept as an observation for
+        :meth:`conclude`.
         """
         text = content.text
         if "apiVersion" not in text or "kind" not in text:
@@ -83,7 +105,43 @@ class KubernetesScanner(Scanner):
         stream = parsed_stream(content)
         if stream.errors and not stream.documents:
             raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
-        return evaluate_stream(stream, path, self._checks)
+        scan_wide: list[tuple[Resource, Workload | None]] = []
+        outcomes: list[Finding | PartialFailure | Observation] = [
+            *evaluate_stream(stream, path, self._checks, fingerprints=True, scan_wide=scan_wide)
+        ]
+        if scan_wide:
+            lines = content.lines if INLINE_MARKER in text else None
+            outcomes.append(ScanWideResources(path=path, resources=tuple(scan_wide), lines=lines))
+        if (observed := observe(stream.documents)) is not None:
+            outcomes.append(observed)
+        return outcomes
+
+    def scan_artifact(self, artifact: Artifact, inventory: Inventory) -> Iterable[Observation]:
+        """Announce that this scanner judges the scan-wide checks (the render scanner
+        leaves its rendered streams to it)."""
+        return (ScanWideJudge(),)
+
+    def scan_observations(
+        self, observations: Sequence[Observation]
+    ) -> Iterable[Finding | PartialFailure]:
+        """The scan-wide checks (a Namespace's default-deny NetworkPolicy) over every
+        manifest of the scan, plain and rendered."""
+        return judge(observations, self._checks, finding_of)
+
+    def conclude(self, observations: Sequence[Observation]) -> Sequence[WorkloadExposure]:
+        """Each workload's exposure, from the manifests of the whole scan (plain and rendered)."""
+        return exposures(observations)
+
+
+def scan_single_file(
+    scanner: Scanner, content: FileContent
+) -> list[Finding | PartialFailure | Observation]:
+    """One file as if it were the whole scan: its findings, then what the scan-wide
+    checks say of its documents alone (fixtures, the accuracy harness, tests)."""
+    outcomes = list(scanner.scan_file(content))
+    observations = [o for o in outcomes if isinstance(o, Observation)]
+    outcomes.extend(scanner.scan_observations(observations))
+    return outcomes
 
 
 def is_dockerfile(name: str) -> bool:
@@ -161,6 +219,12 @@ def is_compose_file(name: str) -> bool:
     )
 
 
+def _service_image(service: Service) -> str | None:
+    """The image a Compose service runs; None for a service built from a context only."""
+    image = service.spec.get("image")
+    return image.strip() or None if isinstance(image, str) else None
+
+
 def _compose_finding(check: ComposeCheck, hit: ComposeHit, service: Service, path: str) -> Finding:
     rule = check.rule
     line, column = service.document.position_of(hit.path)
@@ -178,6 +242,7 @@ def _compose_finding(check: ComposeCheck, hit: ComposeHit, service: Service, pat
         remediation=rule.remediation,
         references=rule.references,
         frameworks=rule.frameworks,
+        image=_service_image(service),
     )
 
 
@@ -187,8 +252,15 @@ class ComposeScanner(Scanner):
     name = "compose"
     kind = FindingKind.MISCONFIGURATION
 
+    def __init__(self, allowed_registries: Sequence[str] = ()) -> None:
+        """``allowed_registries``: the allowlist SL-COMPOSE-020 checks images against."""
+        extra: tuple[ComposeCheck, ...] = ()
+        if allowed_registries:
+            extra = (ComposeImageRegistryNotAllowed(AllowedRegistries(allowed_registries)),)
+        self._checks: tuple[ComposeCheck, ...] = (*COMPOSE_CHECKS, *extra)
+
     def rules(self) -> Sequence[Rule]:
-        return tuple(check.rule for check in COMPOSE_CHECKS)
+        return tuple(check.rule for check in self._checks)
 
     def applies_to(self, entry: FileEntry) -> bool:
         return is_compose_file(entry.name)
@@ -207,7 +279,7 @@ class ComposeScanner(Scanner):
             _compose_finding(check, hit, service, path)
             for document in stream.documents
             for service in services_of(document)
-            for check in COMPOSE_CHECKS
+            for check in self._checks
             for hit in check.check(service)
         ]
         outcomes.extend(PartialFailure(describe_error(path, e)) for e in stream.errors)

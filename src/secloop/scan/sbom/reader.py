@@ -8,14 +8,17 @@ also checked against the specification's schema when ``cyclonedx-python-lib`` (t
 jsonschema rejects the specification's own signed examples (see the corpus notes).
 
 Packages come from purls: a component without one, or of a purl type no OSV
-ecosystem covers (``github``, ``generic``), is counted as skipped, never guessed.
+ecosystem covers (``github``, ``generic``), is counted as skipped, never guessed; a
+component without a purl that other components hang from (a lockfile or application
+grouping its packages, as secloop and Trivy write them) is structure, not skipped.
 What else a package carries is kept: its declared licence (CycloneDX ``licenses``:
 ``license.id``, ``license.name`` or ``expression``, several entries all applying;
 SPDX ``licenseDeclared``, else ``licenseConcluded``), so the licence policy applies
 to a scanned SBOM as to a scanned tree; the dependency graph (CycloneDX
 ``dependencies``, SPDX ``DEPENDS_ON`` and ``DEPENDENCY_OF`` relationships) as
 ``depends_on``; and whether the project declares it (the ``secloop:direct`` property
-secloop writes, else whether the described product depends on it directly).
+secloop writes, else whether the described product depends on it directly, or
+through such grouping components only).
 """
 
 from __future__ import annotations
@@ -317,6 +320,9 @@ def _collect(
     if len(components) > limits.max_components:
         raise SbomError(f"{path}: more than {limits.max_components} components (limit)")
     packages: dict[str, Package] = {}
+    # a component without a purl that others hang from is a grouping node (a lockfile,
+    # an application, as secloop and Trivy write them), not a package left unscanned
+    grouping = {parent for parent, _ in graph.edges}
     purl_of: dict[str, str] = {}  # the SBOM's element reference -> package purl
     direct: dict[str, bool | None] = {}
     skipped = 0
@@ -332,7 +338,8 @@ def _collect(
         purl = component.get("purl")
         package = package_from_purl(purl, path) if isinstance(purl, str) else None
         if package is None:
-            skipped += 1
+            if not (purl is None and str(component.get("bom-ref")) in grouping):
+                skipped += 1  # a package that cannot be matched: said, not dropped
             continue
         if licence := _cyclonedx_license(component):
             package = replace(package, license=licence)
@@ -359,11 +366,12 @@ def _with_graph(
     ``direct`` from the property, else from the described product's edges."""
     children: dict[str, dict[str, None]] = {}
     from_root: set[str] = set()
+    product = _product_side(graph, purl_of)
     for parent, child in graph.edges:
         child_purl = purl_of.get(child)
         if child_purl is None:
             continue
-        if graph.root is not None and parent == graph.root:
+        if parent in product:
             from_root.add(child_purl)
         elif (parent_purl := purl_of.get(parent)) and parent_purl != child_purl:
             children.setdefault(parent_purl, {})[child_purl] = None
@@ -375,6 +383,26 @@ def _with_graph(
         )
         for purl, package in packages.items()
     )
+
+
+def _product_side(graph: _Graph, purl_of: dict[str, str]) -> set[str]:
+    """The described product and the grouping nodes under it (its manifests: elements
+    without a package, reached from the product through such elements only); what
+    they depend on is what the product declares."""
+    if graph.root is None:
+        return set()
+    below: dict[str, list[str]] = {}
+    for parent, child in graph.edges:
+        if child not in purl_of:
+            below.setdefault(parent, []).append(child)
+    side = {graph.root}
+    pending = [graph.root]
+    while pending:
+        for child in below.get(pending.pop(), ()):
+            if child not in side:
+                side.add(child)
+                pending.append(child)
+    return side
 
 
 def _direct_of(declared: bool | None, purl: str, from_root: set[str]) -> bool | None:

@@ -10,7 +10,7 @@ from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
 from secloop.core.location import Location
 from secloop.core.package import Package, build_purl
 from secloop.core.severity import Severity
-from secloop.scan.vuln.severity import cvss_vectors, severity_of
+from secloop.scan.vuln.severity import cvss_vectors, severity_of, severity_of_one
 from secloop.vulndb.compiled import merge_fixes
 from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match, sort_versions
@@ -110,6 +110,7 @@ class _GroupFacts:
 
     primary_id: str
     aliases: tuple[str, ...]
+    affected_by: str  # the message's middle: " is affected by ID (ALIAS, ...); "
     severity: Severity
     title: str | None  # None: no summary or details, the title names the package
     references: tuple[str, ...]
@@ -118,23 +119,30 @@ class _GroupFacts:
 
 def _single_facts(advisory: AdvisoryFacts) -> _GroupFacts:
     """:func:`_group_facts` of one record, the common case, without the merging."""
-    alone = (advisory,)
+    aliases = tuple(sorted({*advisory.aliases} - {advisory.id})) if advisory.aliases else ()
     return _GroupFacts(
         primary_id=advisory.id,
-        aliases=tuple(sorted({*advisory.aliases} - {advisory.id})) if advisory.aliases else (),
-        severity=severity_of(alone),
+        aliases=aliases,
+        affected_by=_affected_by(advisory.id, aliases),
+        severity=severity_of_one(advisory),
         title=_advisory_title(advisory, ()),
         references=tuple(dict.fromkeys(advisory.references)),
-        cvss_vectors=cvss_vectors(alone),
+        cvss_vectors=cvss_vectors((advisory,)) if advisory.severity else (),
     )
+
+
+def _affected_by(primary_id: str, aliases: Sequence[str]) -> str:
+    return f" is affected by {primary_id}" + (f" ({', '.join(aliases)})" if aliases else "") + "; "
 
 
 def _group_facts(advisories: Sequence[AdvisoryFacts]) -> _GroupFacts:
     primary = primary_advisory(advisories)
     ids = {i for a in advisories for i in a.all_ids}
+    aliases = tuple(sorted(ids - {primary.id}))
     return _GroupFacts(
         primary_id=primary.id,
-        aliases=tuple(sorted(ids - {primary.id})),
+        aliases=aliases,
+        affected_by=_affected_by(primary.id, aliases),
         severity=severity_of(advisories),
         title=_advisory_title(primary, advisories),
         references=tuple(dict.fromkeys(r for a in advisories for r in a.references)),
@@ -190,16 +198,14 @@ class FindingBuilder:
         location: Location,
         purl: str,
     ) -> Finding:
-        primary_id, aliases = facts.primary_id, facts.aliases
+        primary_id = facts.primary_id
         fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version"
         return Finding(
             kind=FindingKind.VULNERABILITY,
             rule_id=primary_id,
             severity=facts.severity,
             title=facts.title or f"{primary_id} in {package.name}",
-            message=f"{package.name} {package.version} is affected by {primary_id}"
-            + (f" ({', '.join(aliases)})" if aliases else "")
-            + f"; {fix_text}",
+            message=f"{package.name} {package.version}{facts.affected_by}{fix_text}",
             location=location,
             scanner=self._scanner,
             anchor=f"{purl}|{primary_id}",
@@ -208,7 +214,7 @@ class FindingBuilder:
             package=package,
             vulnerability=VulnerabilityDetail(
                 advisory_id=primary_id,
-                aliases=aliases,
+                aliases=facts.aliases,
                 installed_version=package.version,
                 fixed_versions=fixed,
                 cvss_vectors=facts.cvss_vectors,

@@ -38,8 +38,9 @@ Release = tuple[str, tuple[str, ...], str]  # ecosystem, names, version: a Batch
 
 
 def _prefetch(matcher: BatchMatcher, releases: Iterable[Release]) -> set[str]:
-    """One batch of index queries per ecosystem instead of one query per package.
-    Returns the ecosystems that have a version order: the others match nothing."""
+    """One batch of index queries per ecosystem instead of one query per package (for
+    the ecosystems matched in Python: :meth:`BatchMatcher.prefetch`). Returns the
+    ecosystems that have a version order: the others match nothing."""
     by_ecosystem: dict[str, set[str]] = {}
     for ecosystem, package_names, _ in releases:
         by_ecosystem.setdefault(ecosystem, set()).update(package_names)
@@ -96,7 +97,8 @@ class VulnerabilityScanner(Scanner):
                 "run `secloop db import` or `secloop db update`"
             )
         try:
-            with VulnerabilityStore(path) as store, collector_paused():
+            # the store closes (and drops its caches) before the collector runs again
+            with collector_paused(), VulnerabilityStore(path) as store:
                 return list(self._scan(store, inventory.packages))
         except VulnDBError as err:
             raise ScanError(str(err)) from None

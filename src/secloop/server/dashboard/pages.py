@@ -17,7 +17,7 @@ from secloop.core.severity import Severity
 from secloop.server.dashboard.charts import LineChart, line_chart
 from secloop.server.lifecycle import ACTIVE, Status
 from secloop.server.sla import is_overdue
-from secloop.server.storage import metrics, prioritise, repository
+from secloop.server.storage import exposure_store, links, metrics, prioritise, repository
 from secloop.server.storage.intel_store import feed_status
 from secloop.server.storage.models import AssetRow, FindingRow, ProjectRow
 from secloop.server.storage.readcache import overview_cache
@@ -108,6 +108,7 @@ def project_page(session: Session, name: str, flt: FindingFilter, today: date) -
         "sla": prioritise.policy_of(project),
         "time_to_fix": metrics.time_to_fix(session, name).get(name, {}),
         "assets": metrics.list_assets(session, name),
+        "workloads": exposure_store.project_workloads(session, project.id),
         "trend": _trend(session, name),
     }
 
@@ -121,6 +122,7 @@ def finding_page(session: Session, finding_id: int, today: date) -> dict[str, An
         "view": row_view(row, project.name if project else "", today),
         "asset": asset,
         "sources": repository.finding_sources(session, finding_id),
+        "linked": links.finding_links(session, finding_id),
         "occurrences": repository.finding_occurrences(session, finding_id),
         "history": repository.finding_history(session, finding_id),
         "comments": repository.finding_comments(session, finding_id),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+from secloop.core.exposure import WorkloadExposure
 from secloop.core.finding import Finding
 from secloop.core.rule import Rule
 from secloop.server.errors import IngestError
@@ -72,6 +73,8 @@ class ImportedReport:
     secloop reports, its scanner plugins; for other tools, the tool itself).
     ``dropped`` explains results read but deliberately not imported (a SARIF result
     whose ``baselineState`` is ``absent`` describes a problem that is gone).
+    ``workloads`` is the exposure of each Kubernetes workload when the report computed
+    it (a secloop scan that ran the kubernetes scanner), else None: unknown, not empty.
     """
 
     format: ImportFormat
@@ -84,6 +87,7 @@ class ImportedReport:
     complete: bool = True
     coverage: CoverageSummary = field(default_factory=CoverageSummary)
     dropped: tuple[str, ...] = ()
+    workloads: tuple[WorkloadExposure, ...] | None = None
 
 
 class Importer(ABC):

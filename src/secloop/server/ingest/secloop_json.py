@@ -19,7 +19,10 @@ from secloop.server.ingest.interface import (
 
 
 def report_from_result(result: ScanResult) -> ImportedReport:
-    """A secloop result as an import; a result with failed inputs is partial."""
+    """A secloop result as an import; a result with failed inputs is partial.
+
+    Its workloads are known (possibly none) only when the kubernetes scanner ran.
+    """
     coverage = CoverageSummary(
         scanned=len(result.scanned), skipped=len(result.skipped), failed=len(result.failed)
     )
@@ -33,6 +36,7 @@ def report_from_result(result: ScanResult) -> ImportedReport:
         rules=result.rules,
         complete=coverage.failed == 0,
         coverage=coverage,
+        workloads=result.workloads if "kubernetes" in result.scanners else None,
     )
 
 

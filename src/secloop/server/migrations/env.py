@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from secloop.server.storage.models import Base
+from secloop.server.storage.models import Base, compared_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +17,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=compared_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

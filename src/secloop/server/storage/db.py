@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from secloop.server.errors import ServerError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SessionFactory = sessionmaker[Session]
 
@@ -44,13 +49,54 @@ def migrations_path() -> str:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; run by ``create_app`` at start-up."""
     from alembic import command
+
+    _migrate(engine, command.upgrade, "head")
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (operators rolling back a release; tests)."""
+    from alembic import command
+
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command in one transaction on ``engine``.
+
+    On SQLite, dropping or altering a column rebuilds the table (copy, drop, rename):
+    with foreign keys enforced, dropping ``findings`` would cascade-delete every row
+    that references it. Enforcement is switched off for the migration (the pragma is
+    ignored inside a transaction, so before it starts) and the references are checked
+    before committing: a migration that broke one fails and is rolled back.
+    """
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", migrations_path())
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config, revision)
+                if sqlite:
+                    _check_references(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise ServerError(
+            f"schema migration left {len(broken)} broken references in {', '.join(tables)}"
+        )
 
 
 def session_factory(engine: Engine) -> SessionFactory:

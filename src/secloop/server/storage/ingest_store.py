@@ -15,7 +15,12 @@ Steps, all inside the caller's one transaction (nothing half-written on failure)
 5. Lifecycle (:mod:`secloop.server.lifecycle`): findings seen again that were fixed
    are reopened; after a complete scan, sources of this tool and scanner not seen are
    marked gone, and findings with no present source left are fixed.
-6. Re-prioritise only the existing findings whose severity this report raised.
+6. Exposure (:mod:`secloop.server.storage.exposure_store`): record the report's
+   Kubernetes workloads and derive each affected finding's exposure from them.
+7. Re-prioritise only the existing findings whose severity this report raised, and
+   those whose derived exposure changed (in any asset of the project).
+8. Root-cause links (:mod:`secloop.server.storage.links`): secloop's own, and those
+   of findings of this and earlier scans with the same subject and cause.
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from secloop.server.correlate import PeerIndex, correlation_keys, fingerprint_ke
 from secloop.server.ingest.interface import ImportedReport
 from secloop.server.lifecycle import Status, status_after_ingest, status_after_miss
 from secloop.server.priority import cvss_score, first_cve
-from secloop.server.storage import bulk, prioritise
+from secloop.server.storage import bulk, exposure_store, links, prioritise
 from secloop.server.storage.models import (
     KEY_LENGTH,
     NAME_LENGTH,
+    SEARCH_SEPARATOR,
     FindingKeyRow,
     FindingRow,
+    FindingSearchRow,
     FindingSourceRow,
     OccurrenceRow,
     ProjectRow,
@@ -95,6 +102,12 @@ def _key(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def _search_text(row: dict[str, Any]) -> str:
+    """The ``finding_search`` text of a new finding row (as migration 0006 fills it)."""
+    parts = (row["title"], row["rule_id"], row["location"], row["package"], row["cve_id"])
+    return SEARCH_SEPARATOR.join(p or "" for p in parts)
+
+
 def _location(finding: Finding) -> str:
     loc = finding.location
     where = loc.display
@@ -118,6 +131,7 @@ class _Batch:
         self.sources: dict[tuple[int, str, str], _Source] = {}
         self.new_sources: list[tuple[_Source, dict[str, Any]]] = []
         self.occurrences: list[tuple[_Target, dict[str, Any]]] = []
+        self.placed: list[_Target] = []  # the target of each report finding, in order
 
     def load(self) -> None:  # step (2)
         asset_id = self.scan.asset_id
@@ -165,6 +179,7 @@ class _Batch:
         elif reason:
             self.counts.merged += 1
         self._attach(target, finding, tool, reason, [own, *(_key(k.value) for k in keys)])
+        self.placed.append(target)
 
     def _new_target(self, finding: Finding) -> _Target:
         package, detail = finding.package, finding.vulnerability
@@ -226,6 +241,7 @@ class _Batch:
         source = _Source(None, target, tool, _clip(finding.scanner, 100), True, seen=True)
         self.sources[(id(target), tool, fp)] = source
         self.new_sources.append((source, {
+            "project_id": self.scan.project_id,
             "tool": tool,
             "scanner": source.scanner,
             "rule_id": _clip(finding.rule_id),
@@ -252,13 +268,18 @@ def _audit(
 class _Writer:
     """Step (4) and (5): bulk writes of what :class:`_Batch` decided."""
 
-    def __init__(self, batch: _Batch, user: str) -> None:
-        self.batch, self.user = batch, user
+    def __init__(self, batch: _Batch, user: str, exposure: exposure_store.Derivation) -> None:
+        self.batch, self.user, self.exposure = batch, user, exposure
         self.session = batch.session
         self.audit: list[dict[str, Any]] = []
 
     def write(self) -> None:
         self._insert_findings()
+        self._insert_rows(FindingSearchRow, [
+            {"finding_id": t.id, "text": _search_text(t.row)}
+            for t in self.batch.new_targets
+            if t.row is not None
+        ])  # fmt: skip
         self._update_seen()
         # In key order: the unique (asset_id, value) index is then filled left to right
         # instead of at random pages (the keys are mostly hashes), halving its cost.
@@ -291,6 +312,7 @@ class _Writer:
             if t.row is not None
         ]
         scan = batch.scan
+        self.exposure.fill(rows)  # step (6) for new rows: scored and written once
         prioritise.score_new(self.session, rows, asset_id=scan.asset_id, project_id=scan.project_id)
         table: Table = FindingRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
         ids = bulk.insert_with_ids(self.session.connection(), table, rows)
@@ -383,6 +405,14 @@ class _Writer:
         self._update_rows(FindingRow, updates)
 
 
+def _stored_ids(targets: Sequence[_Target]) -> list[int]:
+    """The row id of each target; every one was written by :class:`_Writer`."""
+    ids = [t.id for t in targets if t.id is not None]
+    if len(ids) != len(targets):
+        raise RuntimeError("a report finding was matched but never written")
+    return ids
+
+
 def lock_project(session: Session, project_id: int) -> None:
     """Step (1): serialise ingests per project (a no-op lock on SQLite, which has one writer)."""
     session.execute(select(ProjectRow.id).where(ProjectRow.id == project_id).with_for_update())
@@ -396,18 +426,30 @@ def store_report(
     peers: PeerIndex,
     now: datetime,
 ) -> IngestCounts:
-    """Steps (1)-(5) for one imported report, in the caller's transaction."""
+    """Steps (1)-(8) for one imported report, in the caller's transaction."""
     lock_project(session, scan.project_id)
+    exposure = exposure_store.Derivation(session, scan, report)  # step (6): workloads first
     batch = _Batch(session, scan, report, now)
     batch.load()
     known = peers.with_rules(report.rules.values()) if report.rules else peers
     for finding in report.findings:
         batch.match(finding, known)
-    _Writer(batch, scan.uploaded_by).write()
+    _Writer(batch, scan.uploaded_by, exposure).write()
+    links.store_links(  # step (8): needs the row ids, changes no priority input
+        session,
+        project_id=scan.project_id,
+        report=report,
+        finding_ids=_stored_ids(batch.placed),
+        peers=known,
+        now=now,
+    )
     # New rows were scored as they were inserted; of the others only a raised severity
     # changes an input of the priority (intel, exposure and SLA edits refresh themselves).
     raised = [
         t.id for t in batch.targets.values() if t.id is not None and t.severity != t.stored_severity
     ]
     prioritise.refresh(session, asset_id=scan.asset_id, finding_ids=raised)
+    exposed = exposure.apply()  # step (6) for stored findings, in any asset of the project
+    if exposed:
+        prioritise.refresh(session, project_id=scan.project_id, finding_ids=exposed)
     return batch.counts

@@ -40,7 +40,22 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 KEY_LENGTH = 512
+# secloop.server.lifecycle.ACTIVE as SQL, sorted (a test checks they agree).
+ACTIVE_STATUSES = ("new", "open", "reopened", "triaged")
+ACTIVE_PREDICATE = "status IN ('new', 'open', 'reopened', 'triaged')"
 NAME_LENGTH = 500
+
+
+# Indexes a migration creates only where the database allows (the pg_trgm index of
+# migration 0006): not declared on the models, so schema comparisons leave them out.
+OPTIONAL_INDEXES = frozenset({"ix_finding_search_trgm"})
+
+
+def compared_in_autogenerate(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's ``include_object``: everything but the optional indexes."""
+    return not (type_ == "index" and reflected and name in OPTIONAL_INDEXES)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -121,9 +136,10 @@ class ScanRow(Base):
 class FindingRow(Base):
     __tablename__ = "findings"
     __table_args__ = (
-        Index("ix_findings_project_status_severity", "project_id", "status", "severity"),
+        # (project_id, status, severity) and (project_id, priority_level, priority_score)
+        # are prefixes of ix_findings_overview and ix_findings_project_priority_order:
+        # dropped by migration 0006, one index less to write per finding.
         Index("ix_findings_asset_id", "asset_id"),
-        Index("ix_findings_project_priority", "project_id", "priority_level", "priority_score"),
         Index("ix_findings_cve_id", "cve_id"),
         # The findings list's default order (severity, newest id first) read straight
         # from an index, over everything and per project: a page of 50 out of a million
@@ -142,8 +158,31 @@ class FindingRow(Base):
         # overdue and KEV: every column it reads is in this index, so PostgreSQL
         # answers from the index alone instead of reading ~700k table rows.
         Index("ix_findings_overview", "project_id", "status", "severity", "kev", "due_date"),
-        # "P1+P2 overdue": level, then active status, then a due-date range.
-        Index("ix_findings_priority_status_due", "priority_level", "status", "due_date"),
+        # Migration 0006. The overdue list: only active findings, by due date, so what
+        # is overdue is one range of this index, read without visiting the table
+        # (repository._overdue_ids). The predicate is ACTIVE_PREDICATE, spelt as the
+        # query spells it.
+        # "P1+P2 overdue" most severe first: per level already in the page's order
+        # (repository._page_per_level); the due date is in the index (PostgreSQL).
+        Index(
+            "ix_findings_active_priority_severity",
+            "priority_level",
+            "severity",
+            "id",
+            postgresql_include=["due_date", "project_id"],
+            postgresql_where=text(ACTIVE_PREDICATE),
+            sqlite_where=text(ACTIVE_PREDICATE),
+        ),
+        Index(
+            "ix_findings_active_due",
+            "due_date",
+            "priority_level",
+            "project_id",
+            "severity",
+            "id",
+            postgresql_where=text(ACTIVE_PREDICATE),
+            sqlite_where=text(ACTIVE_PREDICATE),
+        ),
         # The priority order (level, highest score first, id) read straight from an
         # index, per project and over everything (the overview's top findings).
         Index(
@@ -193,6 +232,33 @@ class FindingRow(Base):
     priority_reason: Mapped[str] = mapped_column(String(500), server_default="")
     due_date: Mapped[date | None] = mapped_column(Date, default=None)
     fixed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Migration 0008. Exposure derived from the project's Kubernetes manifests
+    # (secloop.server.storage.exposure_store): a core.exposure level and the path
+    # that explains it. NULL: no workload of the project runs this finding.
+    derived_exposure: Mapped[str | None] = mapped_column(String(20), default=None)
+    exposure_path: Mapped[str | None] = mapped_column(String(NAME_LENGTH), default=None)
+
+
+class WorkloadRow(Base):
+    """A Kubernetes workload of an asset's manifests and how reachable it is (migration 0008).
+
+    Replaced for its asset by every complete secloop scan that ran the kubernetes
+    scanner; ``paths`` and ``images`` are newline-separated.
+    """
+
+    __tablename__ = "workloads"
+    __table_args__ = (UniqueConstraint("asset_id", "resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    scan_id: Mapped[int] = mapped_column(Integer)
+    resource: Mapped[str] = mapped_column(String(NAME_LENGTH))  # KubernetesResource.display
+    exposure: Mapped[str] = mapped_column(String(20))
+    paths: Mapped[str] = mapped_column(Text)
+    images: Mapped[str] = mapped_column(Text)
 
 
 class FindingKeyRow(Base):
@@ -215,11 +281,17 @@ class FindingSourceRow(Base):
     __tablename__ = "finding_sources"
     __table_args__ = (
         UniqueConstraint("finding_id", "tool", "fingerprint"),
-        Index("ix_finding_sources_tool_finding_id", "tool", "finding_id"),  # ?tool= filter
+        # The ?tool= filter (migration 0006): a project's findings reported by a tool are
+        # one range of this index, so counting them does not hash every finding the
+        # tool ever reported in any project.
+        Index("ix_finding_sources_tool_project_finding", "tool", "project_id", "finding_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    # The finding's project, copied (a finding never changes project); no foreign key:
+    # the finding's own cascades the deletion, and a second check would slow the ingest.
+    project_id: Mapped[int] = mapped_column(Integer)
     tool: Mapped[str] = mapped_column(String(100))
     scanner: Mapped[str] = mapped_column(String(100))
     rule_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
@@ -227,6 +299,27 @@ class FindingSourceRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     last_scan_id: Mapped[int] = mapped_column(Integer)
+
+
+class FindingSearchRow(Base):
+    """What the findings list's text search reads: a finding's title, rule id,
+    location, package and CVE in one string, separated by ``SEARCH_SEPARATOR``.
+
+    Its own table (migration 0006) because those columns never change after the
+    finding is created, while a re-import updates every finding row: on PostgreSQL the
+    pg_trgm index ``ix_finding_search_trgm`` (created only where the extension may
+    be created, so not declared here) is then written once per finding, not once per
+    re-import."""
+
+    __tablename__ = "finding_search"
+
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+
+
+SEARCH_SEPARATOR = "\x1f"  # the unit separator: in no title, path or package name
 
 
 class OccurrenceRow(Base):
@@ -367,3 +460,41 @@ class LoginThrottleRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class FindingSubjectRow(Base):
+    """What a finding with a root cause is about (``image:docker.io/library/app:1.0``):
+    findings of other rule families with the same subject and cause get linked
+    (:mod:`secloop.server.links`, migration 0007)."""
+
+    __tablename__ = "finding_subjects"
+    __table_args__ = (
+        UniqueConstraint("finding_id", "subject", "root_cause"),
+        Index("ix_finding_subjects_project_subject", "project_id", "subject", "root_cause"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    root_cause: Mapped[str] = mapped_column(String(40))
+    family: Mapped[str] = mapped_column(String(40))
+
+
+class FindingLinkRow(Base):
+    """One direction of a root-cause link: ``finding_id`` shows ``related_id`` as
+    "Same root cause", with the reason (each link is stored both ways)."""
+
+    __tablename__ = "finding_links"
+    __table_args__ = (UniqueConstraint("finding_id", "related_id", "root_cause"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    root_cause: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    # The subject the link was made through; None for one secloop reported (``related``).
+    subject: Mapped[str | None] = mapped_column(String(KEY_LENGTH), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

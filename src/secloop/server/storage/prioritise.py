@@ -1,7 +1,8 @@
 """Keeping every finding's priority, KEV/EPSS facts and SLA due date current.
 
-The inputs of a priority live in four places: the finding (severity, CVSS, CVE), its
-asset (exposure), its project (SLA policy) and the intelligence tables (KEV, EPSS).
+The inputs of a priority live in four places: the finding (severity, CVSS, CVE, the
+exposure derived from manifests), its asset (exposure set by hand), its project (SLA
+policy) and the intelligence tables (KEV, EPSS).
 Whenever one changes (an ingest, ``secloop intel update``, an exposure or SLA edit)
 :func:`refresh` recomputes the affected findings in one query and writes back only
 the rows whose values changed, inside the caller's transaction. Storing the result,
@@ -19,8 +20,9 @@ from sqlalchemy import ColumnElement, String, Table, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from secloop.core.exposure import Exposure as Reach
 from secloop.core.severity import Severity
-from secloop.server.priority import Epss, Exposure, Kev, PriorityInput, prioritise
+from secloop.server.priority import Derived, Epss, Exposure, Kev, PriorityInput, prioritise
 from secloop.server.sla import SlaPolicy, due_date
 from secloop.server.storage.bulk import update_rows
 from secloop.server.storage.models import AssetRow, EpssRow, FindingRow, KevRow, ProjectRow
@@ -45,6 +47,7 @@ def _query(where: Iterable[ColumnElement[bool]]) -> Any:
             FindingRow.id, FindingRow.severity, FindingRow.cvss_score, FindingRow.first_seen_at,
             *(getattr(FindingRow, name) for name in _STORED),
             AssetRow.exposure, FindingRow.project_id,
+            FindingRow.derived_exposure, FindingRow.exposure_path,
             KevRow.date_added.label("kev_added"), KevRow.due_date.label("kev_due"),
             EpssRow.probability, EpssRow.percentile,
         )
@@ -62,14 +65,25 @@ def _exposure(value: str) -> Exposure:
         return Exposure.UNKNOWN
 
 
+def _derived(level: str | None, path: str | None) -> Derived | None:
+    if level is None:
+        return None
+    try:
+        return Derived(Reach(level), path or "")
+    except ValueError:
+        return None
+
+
 def _computed(row: Any, policy: SlaPolicy) -> dict[str, Any]:
     """The stored priority fields for one row of :func:`_query` (or one with its names)."""
     severity = Severity(row.severity)
     kev = Kev(row.kev_added, row.kev_due) if row.kev_added is not None else None
     epss = Epss(row.probability, row.percentile) if row.probability is not None else None
     item = PriorityInput(
-        severity=severity, cvss=row.cvss_score, kev=kev, epss=epss, exposure=_exposure(row.exposure)
-    )
+        severity=severity, cvss=row.cvss_score, kev=kev, epss=epss,
+        exposure=_exposure(row.exposure),
+        derived=_derived(row.derived_exposure, row.exposure_path),
+    )  # fmt: skip
     priority = prioritise(item)
     due: date = due_date(row.first_seen_at, severity, policy, row.kev_due, kev is not None)
     return {
@@ -136,6 +150,8 @@ class _Inputs(NamedTuple):
     kev_due: date | None
     probability: float | None
     percentile: float | None
+    derived_exposure: str | None = None
+    exposure_path: str | None = None
 
 
 def _matching(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
@@ -188,5 +204,6 @@ def score_new(
         inputs = _Inputs(
             row["severity"], row["cvss_score"], row["first_seen_at"], exposure,
             added, due, probability, percentile,
+            row.get("derived_exposure"), row.get("exposure_path"),
         )  # fmt: skip
         row.update(_computed(inputs, policy))

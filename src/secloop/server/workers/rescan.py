@@ -34,7 +34,7 @@ def _scan_image(reference: str) -> ScanResult:
     with opener.open(reference, limits=ScanLimits(), excludes=(), use_gitignore=False) as art:
         system = art if isinstance(art, SystemArtifact) else None
         os_release = detect_operating_system(system) if system is not None else None
-        analyzers = (*system_analyzers(os_release), *registry.analyzers)
+        analyzers = (*system_analyzers(os_release, system), *registry.analyzers)
         scanners = registry.select_scanners(None)
         return scan_artifact(art, analyzers=analyzers, scanners=scanners)
 

@@ -11,7 +11,7 @@ layer that last wrote the path, with its history command.
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pathspec
@@ -19,6 +19,7 @@ import pathspec
 from secloop.core.location import LayerRef
 from secloop.core.result import Skipped, SkipReason
 from secloop.core.target import Target
+from secloop.scan.artifact.fs import file_limit
 from secloop.scan.artifact.image.indexer import IndexedImage, index_image, layer_display
 from secloop.scan.artifact.image.interface import (
     ImageConfig,
@@ -76,6 +77,7 @@ class ImageArtifact(Artifact):
         self._files_seen = 0
         self._current: tuple[int, LayerStream, tarfile.TarInfo] | None = None
         self._current_bytes: tuple[int, bytes] | None = None
+        self._claimed: Callable[[str], int | None] | None = None
 
     @property
     def target(self) -> Target:
@@ -93,6 +95,9 @@ class ImageArtifact(Artifact):
     @property
     def origin(self) -> ImageOrigin:
         return self._source.origin
+
+    def admit_claimed(self, limit_for: Callable[[str], int | None]) -> None:
+        self._claimed = limit_for
 
     def __enter__(self) -> ImageArtifact:
         return self
@@ -151,8 +156,9 @@ class ImageArtifact(Artifact):
             )
         size = view.size[record]
         if size > self._limits.max_file_bytes:
-            detail = f"{size} bytes, limit {self._limits.max_file_bytes}"
-            return Skipped(path=path, reason=SkipReason.TOO_LARGE, detail=detail)
+            limit = file_limit(self._limits, self._claimed, path)
+            if size > limit.max_bytes:
+                return Skipped(path=path, reason=SkipReason.TOO_LARGE, detail=limit.too_large(size))
         self._files_seen += 1
         if self._files_seen > self._limits.max_files:
             detail = f"more than {self._limits.max_files} files"
@@ -191,8 +197,9 @@ class ImageArtifact(Artifact):
         if record is None or view.kind[record] != Kind.FILE:
             raise ScanError(f"{entry.path}: not a regular file in the image")
         size = view.size[record]
-        if size > self._limits.max_file_bytes:
-            raise ScanError(f"{entry.path}: larger than the {self._limits.max_file_bytes} limit")
+        limit = file_limit(self._limits, self._claimed, entry.path).max_bytes
+        if size > limit:
+            raise ScanError(f"{entry.path}: larger than the {limit} byte limit")
         key = location_key(view.data_layer[record], view.data_offset[record])
         captured = self._indexed.captured.get(key)
         if captured is not None:
@@ -200,14 +207,14 @@ class ImageArtifact(Artifact):
         if self._current_bytes is not None and self._current_bytes[0] == key:
             return self._current_bytes[1]
         current = self._current is not None and self._current[0] == key
-        data = self._read_current(entry.path) if current else None
+        data = self._read_current(entry.path, size) if current else None
         if data is None:
             layer, offset = view.data_layer[record], view.data_offset[record]
             data = self._read_at(entry.path, layer, offset, size)
         self._current_bytes = (key, data)
         return data
 
-    def _read_current(self, path: str) -> bytes | None:
+    def _read_current(self, path: str, size: int) -> bytes | None:
         if self._current is None:  # pragma: no cover - checked by the caller
             return None
         _, stream, member = self._current
@@ -215,7 +222,9 @@ class ImageArtifact(Artifact):
         if handle is None:
             return None
         try:
-            return handle.read(self._limits.max_file_bytes + 1)
+            # the member's size, already checked against the limit: a read sized to
+            # the limit would allocate that much for every small file
+            return handle.read(size + 1)
         except CORRUPT_ERRORS as err:
             raise ScanError(f"{path}: cannot read ({err})") from None
 

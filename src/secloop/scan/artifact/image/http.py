@@ -25,6 +25,7 @@ _TLS_HINT = "; a plain-HTTP registry needs --insecure-registry, a private CA --c
 __all__ = ["HttpResponse", "TransientError", "Transport", "UrllibTransport", "read_limited"]
 
 _CHUNK = 1024 * 1024
+_STALLED = "connection stalled (no data within the --timeout)"
 
 
 class TransientError(RegistryError):
@@ -47,6 +48,8 @@ class HttpResponse:
         try:
             while chunk := self.body.read(_CHUNK):
                 yield chunk
+        except TimeoutError:
+            raise TransientError(_STALLED + " while reading") from None
         except (OSError, http.client.HTTPException) as err:
             raise TransientError(f"connection broken while reading ({err})") from None
         finally:
@@ -90,7 +93,11 @@ class UrllibTransport:
         except urllib.error.URLError as err:
             if isinstance(err.reason, ssl.SSLError):
                 raise RegistryError(f"{url}: TLS failure ({err.reason}){_TLS_HINT}") from None
+            if isinstance(err.reason, TimeoutError):
+                raise TransientError(f"{url}: {_STALLED}") from None
             raise TransientError(f"{url}: cannot connect ({err.reason})") from None
+        except TimeoutError:
+            raise TransientError(f"{url}: {_STALLED}") from None
         except (OSError, http.client.HTTPException) as err:
             raise TransientError(f"{url}: connection failed ({err})") from None
         lowered = {k.lower(): v for k, v in response.headers.items()}

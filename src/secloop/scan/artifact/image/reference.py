@@ -33,6 +33,15 @@ class ImageReference:
         """What the manifest endpoint is asked for: the digest when pinned."""
         return self.digest or self.tag or "latest"
 
+    @property
+    def identity(self) -> str:
+        """One spelling per image, for matching references written by different tools:
+        the registry host lower-cased (``docker.io`` for Docker Hub), then the digest
+        when pinned (a tag beside a digest does not select anything), else the tag."""
+        host = "docker.io" if self.registry == DOCKER_HUB else self.registry.lower()
+        where = f"@{self.digest}" if self.digest else f":{self.tag or 'latest'}"
+        return f"{host}/{self.repository}{where}"
+
     def __str__(self) -> str:
         text = f"{self.registry}/{self.repository}"
         text += f":{self.tag}" if self.tag else ""

@@ -137,7 +137,9 @@ class RegistryClient:
     def _backoff(self, url: str, attempt: int, response: HttpResponse | None) -> None:
         if attempt >= self._settings.retries:
             if response is None:
-                raise RegistryError(f"{self.reference}: {self._last_transient}")
+                raise RegistryError(
+                    f"{self.reference}: {self._last_transient}; gave up after {attempt} attempts"
+                )
             raise self._failure(url, response)
         delay = self._settings.backoff_seconds * (2 ** (attempt - 1))
         if response is not None:
@@ -223,6 +225,7 @@ class RegistrySource(ImageSource):
         self._settings = settings
         self._limits = settings.limits
         self._client = RegistryClient(reference, transport, settings, sleep=sleep)
+        self._sleep = sleep
         self._target = Target(kind=TargetKind.REGISTRY_IMAGE, name=name)
 
     @property
@@ -293,10 +296,17 @@ class RegistrySource(ImageSource):
             response = self._client.get(f"/blobs/{digest}")
             try:
                 return self._cache.store(digest, descriptor.size, response.chunks(), label)
-            except (TransientError, DigestMismatchError) as err:
+            except DigestMismatchError as err:
                 if attempt == self._settings.retries:
                     raise
                 logger.debug("retrying %s: %s", label, err)
+            except TransientError as err:  # the read broke or stalled: name image and blob
+                if attempt == self._settings.retries:
+                    raise RegistryError(
+                        f"{label}: {err}; gave up after {attempt} attempts"
+                    ) from None
+                logger.debug("retrying %s: %s", label, err)
+                self._sleep(self._settings.backoff_seconds * (2 ** (attempt - 1)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def open_blob(self, layer: LayerBlob) -> BufferedReader:

@@ -9,6 +9,7 @@ release it belongs to. So the release is detected first, from the opened artifac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from secloop.core.errors import Error
@@ -53,10 +54,32 @@ def detect_operating_system(artifact: SystemArtifact) -> OperatingSystem | None:
     return None
 
 
-def os_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
-    return (OsReleaseAnalyzer(os), DpkgAnalyzer(os), ApkAnalyzer(os), RpmAnalyzer(os))
+def _reader_beside(system: SystemArtifact) -> Callable[[str], bytes | None]:
+    """Reads another file of ``system`` by path, links followed inside it."""
+
+    def read(path: str) -> bytes | None:
+        where = system.resolve_path(path)
+        return None if where is None else system.read(FileEntry(path=where, size=0))
+
+    return read
 
 
-def system_analyzers(os: OperatingSystem | None) -> tuple[Analyzer, ...]:
+def os_analyzers(
+    os: OperatingSystem | None, system: SystemArtifact | None = None
+) -> tuple[Analyzer, ...]:
+    """Given the ``system`` scanned, analyzers can read the files a database keeps
+    beside it (rpm's SQLite ``-wal``); without it each reads its own file alone."""
+    beside = _reader_beside(system) if system is not None else None
+    return (
+        OsReleaseAnalyzer(os),
+        DpkgAnalyzer(os),
+        ApkAnalyzer(os),
+        RpmAnalyzer(os, read_beside=beside),
+    )
+
+
+def system_analyzers(
+    os: OperatingSystem | None, system: SystemArtifact | None = None
+) -> tuple[Analyzer, ...]:
     """OS package and installed language package analyzers for a system of ``os``."""
-    return (*os_analyzers(os), *installed_analyzers())
+    return (*os_analyzers(os, system), *installed_analyzers())

@@ -11,7 +11,7 @@ from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry
-from secloop.scan.inventory.os.release import distro_ecosystem
+from secloop.scan.inventory.os.release import distro_ecosystem, purl_distro
 
 __all__ = ["ApkAnalyzer", "parse_apk_installed"]
 
@@ -36,8 +36,9 @@ def _blocks(text: str) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def parse_apk_installed(
-    text: str, ecosystem: str, location: PackageLocation
+    text: str, ecosystem: str, location: PackageLocation, distro: str | None = None
 ) -> tuple[Package, ...]:
+    """Installed packages; purls qualified with ``arch`` (``A:``) and ``distro``."""
     found = []
     for start, fields in _blocks(text):
         name, version = fields.get("P"), fields.get("V")
@@ -51,6 +52,7 @@ def parse_apk_installed(
                 source_name=fields.get("o") or name,
                 locations=(replace(location, line=start),),
                 license=normalize_license(fields.get("L")),
+                purl_qualifiers={"arch": fields.get("A", ""), "distro": distro or ""},
             )
         )
     return tuple(found)
@@ -62,6 +64,7 @@ class ApkAnalyzer(Analyzer):
     def __init__(self, os: OperatingSystem | None = None) -> None:
         qualified = distro_ecosystem(os) if os and os.family == "alpine" else None
         self.ecosystem = qualified or "Alpine"
+        self.distro = purl_distro(os)  # the system's release, whatever the package format
 
     def applies_to(self, entry: FileEntry) -> bool:
         return entry.path == INSTALLED
@@ -69,4 +72,6 @@ class ApkAnalyzer(Analyzer):
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         entry = content.entry
         location = PackageLocation(path=entry.path, layer=entry.layer)
-        return AnalyzerOutput(packages=parse_apk_installed(content.text, self.ecosystem, location))
+        return AnalyzerOutput(
+            packages=parse_apk_installed(content.text, self.ecosystem, location, self.distro)
+        )

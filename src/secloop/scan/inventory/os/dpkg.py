@@ -16,7 +16,7 @@ from dataclasses import replace
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
 from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry
-from secloop.scan.inventory.os.release import distro_ecosystem
+from secloop.scan.inventory.os.release import distro_ecosystem, purl_distro
 
 __all__ = ["DpkgAnalyzer", "paragraphs", "parse_dpkg_status"]
 
@@ -52,7 +52,10 @@ def _installed(fields: dict[str, str]) -> bool:
     return status is None or status.split()[-1:] == ["installed"]
 
 
-def parse_dpkg_status(text: str, ecosystem: str, location: PackageLocation) -> tuple[Package, ...]:
+def parse_dpkg_status(
+    text: str, ecosystem: str, location: PackageLocation, distro: str | None = None
+) -> tuple[Package, ...]:
+    """Installed packages; purls qualified with ``arch`` and ``distro`` (when known)."""
     found = []
     for start, fields in paragraphs(text):
         name, version = fields.get("Package"), fields.get("Version")
@@ -66,6 +69,10 @@ def parse_dpkg_status(text: str, ecosystem: str, location: PackageLocation) -> t
                 ecosystem=ecosystem,
                 source_name=source,
                 locations=(replace(location, line=start),),
+                purl_qualifiers={
+                    "arch": fields.get("Architecture", ""),
+                    "distro": distro or "",
+                },
             )
         )
     return tuple(found)
@@ -78,6 +85,7 @@ class DpkgAnalyzer(Analyzer):
         family = os.family if os else ""
         qualified = distro_ecosystem(os) if family in ("debian", "ubuntu") else None
         self.ecosystem = qualified or ("Ubuntu" if family == "ubuntu" else "Debian")
+        self.distro = purl_distro(os)  # the system's release, whatever the package format
 
     def applies_to(self, entry: FileEntry) -> bool:
         if entry.path == STATUS:
@@ -87,5 +95,5 @@ class DpkgAnalyzer(Analyzer):
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         entry = content.entry
         location = PackageLocation(path=entry.path, layer=entry.layer)
-        packages = parse_dpkg_status(content.text, self.ecosystem, location)
+        packages = parse_dpkg_status(content.text, self.ecosystem, location, self.distro)
         return AnalyzerOutput(packages=packages)

@@ -36,6 +36,7 @@ __all__ = [
     "distro_ecosystem",
     "parse_os_release",
     "parse_release_file",
+    "purl_distro",
 ]
 
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
@@ -204,6 +205,15 @@ def distro_ecosystem(os: OperatingSystem | None) -> str | None:
     if os is None or not os.version or os.family not in _ECOSYSTEMS:
         return None
     return _ECOSYSTEMS[os.family](os.family, os.version)
+
+
+def purl_distro(os: OperatingSystem | None) -> str | None:
+    """The purl ``distro`` qualifier of an OS package, ``<ID>-<VERSION_ID>`` as Syft and
+    Trivy write it (``debian-12``, ``alpine-3.20.3``, ``ubuntu-22.04``); None when the
+    release is unknown, so no purl claims a release nobody detected."""
+    if os is None or not os.family or not os.version:
+        return None
+    return f"{os.family}-{os.version.removesuffix(':LTS')}"
 
 
 class OsReleaseAnalyzer(Analyzer):

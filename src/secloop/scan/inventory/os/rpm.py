@@ -1,8 +1,11 @@
 """rpm: the three package stores of rpm, read without rpm.
 
 - SQLite (``rpmdb.sqlite``, rpm 4.16+: Fedora, RHEL 9+): each row of ``Packages``
-  holds one header blob. The database is opened in memory from the bytes the engine
-  read (``Connection.deserialize``), never from a path in the image.
+  holds one header blob. rpm keeps the database in WAL mode, so recent transactions
+  may sit in ``rpmdb.sqlite-wal`` beside it, not yet copied into the main file. The
+  bytes the engine read (and the WAL's, read through the artifact) are written to a
+  private temporary directory and opened there read-only, so SQLite applies the WAL
+  as rpm would; nothing is ever opened at a path inside the image or root.
 - NDB (``Packages.db``, rpm 4.15+ on SUSE): :mod:`.rpmdb_ndb`.
 - Berkeley DB (``Packages``, RHEL/CentOS up to 8, Amazon Linux 2): :mod:`.rpmdb_bdb`.
 
@@ -17,14 +20,25 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
+from secloop.core.errors import Error
 from secloop.core.license import normalize_license
 from secloop.core.package import Package, PackageLocation
 from secloop.core.result import OperatingSystem
-from secloop.scan.interface import Analyzer, AnalyzerOutput, FileContent, FileEntry, ScanError
-from secloop.scan.inventory.os.release import RPM_DISTRIBUTIONS, distro_ecosystem
+from secloop.scan.interface import (
+    MIB,
+    Analyzer,
+    AnalyzerOutput,
+    FileContent,
+    FileEntry,
+    ScanError,
+)
+from secloop.scan.inventory.os.release import RPM_DISTRIBUTIONS, distro_ecosystem, purl_distro
 from secloop.scan.inventory.os.rpmdb_bdb import bdb_blobs
 from secloop.scan.inventory.os.rpmdb_ndb import ndb_blobs
 
@@ -47,8 +61,16 @@ class RpmStore(Enum):
 
 _DB_DIRS = ("var/lib/rpm", "usr/lib/sysimage/rpm")
 DB_PATHS = {f"{d}/{store.value}": store for d in _DB_DIRS for store in RpmStore}
-_NAME, _VERSION, _RELEASE, _EPOCH, _LICENSE, _SOURCERPM = 1000, 1001, 1002, 1003, 1014, 1044
-_WANTED = frozenset({_NAME, _VERSION, _RELEASE, _EPOCH, _LICENSE, _SOURCERPM})
+_WAL_SUFFIX = "-wal"
+WAL_PATHS = frozenset(f"{d}/{RpmStore.SQLITE.value}{_WAL_SUFFIX}" for d in _DB_DIRS)
+#: Real rpm databases are 5-100 MiB (Fedora with a desktop: ~70 MiB of rpmdb.sqlite),
+#: past the walk's default 10 MiB; this allowance is still capped by the scan limits.
+MAX_DB_BYTES = 512 * MIB
+_NAME, _VERSION, _RELEASE, _EPOCH, _ARCH, _LICENSE, _SOURCERPM = (
+    1000, 1001, 1002, 1003, 1022, 1014, 1044,
+)  # fmt: skip
+_WANTED = frozenset({_NAME, _VERSION, _RELEASE, _EPOCH, _ARCH, _LICENSE, _SOURCERPM})
+_SQLITE_WAL_MODE = b"\x02\x02"  # file format write/read versions: 2 = WAL (fileformat2)
 _INT32, _STRING = 4, 6
 _MAX_ENTRIES = 65536
 
@@ -101,30 +123,59 @@ def _license(declared: object) -> str | None:
     return normalize_license(declared) if isinstance(declared, str) else None
 
 
-def _rows(data: bytes, path: str) -> list[tuple[int, bytes]]:
-    image = bytearray(data)
-    if image[18:20] == b"\x02\x02":
-        image[18:20] = b"\x01\x01"  # WAL mode cannot be deserialized; read it as rollback
-    connection = sqlite3.connect(":memory:")
-    try:
-        connection.deserialize(bytes(image))
-        rows = connection.execute("SELECT hnum, blob FROM Packages")
-        return [(int(r[0]), bytes(r[1])) for r in rows]
-    except sqlite3.Error as err:
-        raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
-    finally:
-        connection.close()
+@dataclass(frozen=True, slots=True)
+class _SqliteFiles:
+    """The bytes of ``rpmdb.sqlite`` and of its ``-wal`` (None: there is none)."""
+
+    database: bytes
+    wal: bytes | None = None
 
 
-def _blobs(store: RpmStore, data: bytes, path: str) -> Iterable[tuple[int, bytes]]:
+def _write_copy(files: _SqliteFiles, directory: Path) -> Path:
+    database = directory / RpmStore.SQLITE.value
+    database.write_bytes(files.database)
+    if files.wal is not None:
+        database.with_name(database.name + _WAL_SUFFIX).write_bytes(files.wal)
+    elif files.database[18:20] == _SQLITE_WAL_MODE:
+        # A WAL-mode database whose WAL was checkpointed and removed: read-only SQLite
+        # would look for one, and every page is in the main file, so read it as a
+        # rollback-journal database.
+        with database.open("r+b") as handle:
+            handle.seek(18)
+            handle.write(b"\x01\x01")
+    return database
+
+
+def _rows(files: _SqliteFiles, path: str) -> list[tuple[int, bytes]]:
+    with tempfile.TemporaryDirectory(prefix="secloop-rpmdb-") as work:
+        database = _write_copy(files, Path(work))
+        try:
+            connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as err:
+            raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
+        try:
+            connection.execute("PRAGMA trusted_schema = OFF")  # no functions from the file
+            rows = connection.execute("SELECT hnum, blob FROM Packages")
+            return [(int(r[0]), bytes(r[1])) for r in rows]
+        except sqlite3.Error as err:
+            raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
+        finally:
+            connection.close()
+
+
+def _blobs(
+    store: RpmStore, data: bytes, path: str, wal: bytes | None
+) -> Iterable[tuple[int, bytes]]:
     if store is RpmStore.SQLITE:
-        return _rows(data, path)
+        return _rows(_SqliteFiles(data, wal), path)
     if store is RpmStore.NDB:
         return ndb_blobs(data, path)
     return bdb_blobs(data, path)
 
 
-def _package(blob: bytes, ecosystem: str, location: PackageLocation) -> Package | None:
+def _package(
+    blob: bytes, ecosystem: str, location: PackageLocation, distro: str | None
+) -> Package | None:
     tags = parse_rpm_header(blob)
     name, version, release = tags.get(_NAME), tags.get(_VERSION), tags.get(_RELEASE)
     if not isinstance(name, str) or not isinstance(version, str) or name == "gpg-pubkey":
@@ -133,6 +184,7 @@ def _package(blob: bytes, ecosystem: str, location: PackageLocation) -> Package 
     epoch = tags.get(_EPOCH)
     if isinstance(epoch, int) and epoch > 0:
         full = f"{epoch}:{full}"
+    arch = tags.get(_ARCH)
     return Package.create(
         name=name,
         version=full,
@@ -140,37 +192,76 @@ def _package(blob: bytes, ecosystem: str, location: PackageLocation) -> Package 
         source_name=_source_name(tags.get(_SOURCERPM)) or name,
         locations=(location,),
         license=_license(tags.get(_LICENSE)),
+        purl_qualifiers={"arch": arch if isinstance(arch, str) else "", "distro": distro or ""},
     )
 
 
 def parse_rpmdb(
-    store: RpmStore, data: bytes, ecosystem: str, location: PackageLocation
+    store: RpmStore,
+    data: bytes,
+    ecosystem: str,
+    location: PackageLocation,
+    *,
+    wal: bytes | None = None,
+    distro: str | None = None,
 ) -> tuple[Package, ...]:
-    """The packages of an rpm database in any of its formats, by package number."""
-    numbered = sorted(_blobs(store, data, location.path), key=lambda item: item[0])
-    found = (_package(blob, ecosystem, location) for _, blob in numbered)
+    """The packages of an rpm database in any of its formats, by package number;
+    ``wal`` is the SQLite store's write-ahead log, when it has one."""
+    numbered = sorted(_blobs(store, data, location.path, wal), key=lambda item: item[0])
+    found = (_package(blob, ecosystem, location, distro) for _, blob in numbered)
     return tuple(p for p in found if p is not None)
 
 
 def parse_rpmdb_sqlite(
-    data: bytes, ecosystem: str, location: PackageLocation
+    data: bytes, ecosystem: str, location: PackageLocation, *, wal: bytes | None = None
 ) -> tuple[Package, ...]:
-    return parse_rpmdb(RpmStore.SQLITE, data, ecosystem, location)
+    return parse_rpmdb(RpmStore.SQLITE, data, ecosystem, location, wal=wal)
+
+
+#: Reads a file of the same system by path (links followed inside it): the bytes, or
+#: None when there is no such regular file; ScanError when it cannot be read.
+ReadBeside = Callable[[str], bytes | None]
 
 
 class RpmAnalyzer(Analyzer):
+    """rpm's databases; given ``read_beside`` (the system being scanned), the SQLite
+    store is read together with its ``-wal``."""
+
     name = "rpm"
     text_only = False
+    max_bytes = MAX_DB_BYTES
 
-    def __init__(self, os: OperatingSystem | None = None) -> None:
-        qualified = distro_ecosystem(os) if os and os.family in RPM_DISTRIBUTIONS else None
+    def __init__(
+        self, os: OperatingSystem | None = None, *, read_beside: ReadBeside | None = None
+    ) -> None:
+        family = os.family if os else ""
+        qualified = distro_ecosystem(os) if family in RPM_DISTRIBUTIONS else None
         self.ecosystem = qualified or "Red Hat"
+        self.distro = purl_distro(os)  # the system's release, whatever the package format
+        self._read_beside = read_beside
 
     def applies_to(self, entry: FileEntry) -> bool:
         return entry.path in DB_PATHS
+
+    def claims(self, path: str) -> bool:
+        return path in DB_PATHS or path in WAL_PATHS
 
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         entry = content.entry
         location = PackageLocation(path=entry.path, layer=entry.layer)
         store = DB_PATHS[entry.path]
-        return AnalyzerOutput(packages=parse_rpmdb(store, content.data, self.ecosystem, location))
+        wal, problems = self._wal(entry.path) if store is RpmStore.SQLITE else (None, ())
+        packages = parse_rpmdb(
+            store, content.data, self.ecosystem, location, wal=wal, distro=self.distro
+        )
+        return AnalyzerOutput(packages=packages, problems=problems)
+
+    def _wal(self, database: str) -> tuple[bytes | None, tuple[str, ...]]:
+        """The database's write-ahead log (None when it has none), and why it is
+        missing when it could not be read: the main file is still read alone."""
+        if self._read_beside is None:
+            return None, ()
+        try:
+            return self._read_beside(database + _WAL_SUFFIX), ()
+        except Error as err:
+            return None, (f"write-ahead log not read ({err}); packages only in it are missing",)

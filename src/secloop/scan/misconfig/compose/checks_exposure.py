@@ -6,6 +6,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.compose.base import COMPOSE_SPEC, ComposeCheck, ComposeHit, compose_rule
 from secloop.scan.misconfig.compose.model import Service, binds_of, env_of, ports_of
@@ -130,6 +131,7 @@ class SensitivePortOnAllInterfaces(ComposeCheck):
 class MutableImageTag(ComposeCheck):
     rule = compose_rule(
         id="SL-COMPOSE-016",
+        root_cause=RootCause.MUTABLE_IMAGE_REFERENCE,
         title="Image tag is latest or missing",
         severity=Severity.MEDIUM,
         description=(
@@ -157,6 +159,7 @@ class MutableImageTag(ComposeCheck):
 class SecretInEnvironment(ComposeCheck):
     rule = compose_rule(
         id="SL-COMPOSE-017",
+        root_cause=RootCause.SECRET_IN_ENVIRONMENT,
         title="Credential written in the environment",
         severity=Severity.HIGH,
         description=(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.compose.base import (
     ComposeCheck,
@@ -235,6 +236,7 @@ class NoNewPrivileges(ComposeCheck):
 class RootUser(ComposeCheck):
     rule = compose_rule(
         id="SL-COMPOSE-010",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="Service runs as root",
         severity=Severity.MEDIUM,
         description=(
@@ -259,6 +261,7 @@ class RootUser(ComposeCheck):
 class NoUser(ComposeCheck):
     rule = compose_rule(
         id="SL-COMPOSE-011",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="Service sets no user",
         severity=Severity.LOW,
         description=(

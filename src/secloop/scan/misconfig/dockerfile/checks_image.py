@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.dockerfile.base import (
     DockerfileCheck,
@@ -52,6 +53,7 @@ def external_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
 class LastUserRoot(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-001",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="Last USER is root",
         severity=Severity.MEDIUM,
         description=(
@@ -79,6 +81,7 @@ class LastUserRoot(DockerfileCheck):
 class NoUser(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-002",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="No USER instruction: image runs as root",
         severity=Severity.LOW,
         description=(
@@ -183,6 +186,7 @@ def _env_names(instruction: Instruction) -> Iterator[str]:
 class SecretInArgEnv(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-006",
+        root_cause=RootCause.SECRET_IN_ENVIRONMENT,
         title="Secret passed through ARG or ENV",
         severity=Severity.HIGH,
         description=(
@@ -211,6 +215,7 @@ class SecretInArgEnv(DockerfileCheck):
 class NoHealthcheck(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-007",
+        root_cause=RootCause.NO_HEALTHCHECK,
         title="No HEALTHCHECK",
         severity=Severity.LOW,
         description="Without a HEALTHCHECK the runtime cannot tell a hung service from a live one.",
@@ -237,6 +242,7 @@ class NoHealthcheck(DockerfileCheck):
 class ExposeSsh(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-008",
+        root_cause=RootCause.REMOTE_SHELL_PORT,
         title="SSH port 22 exposed",
         severity=Severity.MEDIUM,
         description="An SSH daemon in a container is a second, unmanaged way in; use exec instead.",

@@ -6,6 +6,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.dockerfile.base import (
     DockerfileCheck,
@@ -75,6 +76,7 @@ class AddLocalFiles(DockerfileCheck):
 class AddRemoteUrl(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-014",
+        root_cause=RootCause.UNVERIFIED_REMOTE_ADD,
         title="ADD downloads a remote URL without a checksum",
         severity=Severity.MEDIUM,
         description=(
@@ -100,6 +102,7 @@ class AddRemoteUrl(DockerfileCheck):
 class PipeToShell(DockerfileCheck):
     rule = docker_rule(
         id="SL-DF-015",
+        root_cause=RootCause.REMOTE_SCRIPT_IN_BUILD,
         title="Remote script piped to a shell",
         severity=Severity.HIGH,
         description=(

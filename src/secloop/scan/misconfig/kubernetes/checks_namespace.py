@@ -1,9 +1,10 @@
 """Checks of namespaces as isolation boundaries: admission labels, default-deny, mixed trust.
 
-Two of these look across documents, so they are :class:`StreamCheck` values judged on
-one file at a time: a Namespace and its NetworkPolicy are usually kept together, but
-a NetworkPolicy in another file of the repository is not seen yet (a repository-wide
-pass is follow-up work on issue #3).
+Two of these look across documents. The default-deny check is a
+:class:`~secloop.scan.misconfig.kubernetes.scan_wide.ScanWideCheck`: a Namespace's
+NetworkPolicy may be in any file of the scan or in a rendered overlay or chart, so it
+is judged over all of them. The mixed-levels check stays per file (it needs every
+workload's pod spec, which the scan does not keep past its file).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import Hit, ResourceCheck, StreamCheck, k8s_rule
 from secloop.scan.misconfig.kubernetes.model import Resource, Workload, as_list, as_map
 from secloop.scan.misconfig.kubernetes.pss import PssLevel, highest_level
+from secloop.scan.misconfig.kubernetes.scan_wide import ScanWideCheck
 
 __all__ = ["NAMESPACE_CHECKS", "is_default_deny"]
 
@@ -67,7 +69,8 @@ class PssLabelMissing(ResourceCheck):
             )
 
 
-class NoDefaultDenyPolicy(StreamCheck):
+class NoDefaultDenyPolicy(ScanWideCheck):
+    kinds = frozenset({"Namespace", "NetworkPolicy"})
     rule = k8s_rule(
         id="SL-K8S-060",
         title="Namespace without a default-deny NetworkPolicy",
@@ -75,8 +78,9 @@ class NoDefaultDenyPolicy(StreamCheck):
         description=(
             "Pods accept traffic from every pod in the cluster until a NetworkPolicy selects "
             "them; a default-deny ingress policy (`podSelector: {}`, `policyTypes: [Ingress]`, "
-            "no rules) makes every allowed flow explicit. Judged per file: a Namespace is "
-            "reported when no such policy for it is in the same file."
+            "no rules) makes every allowed flow explicit. Judged over the whole scan: a "
+            "Namespace is reported when no such policy for it is in any scanned manifest, "
+            "plain or rendered from a Kustomize overlay or Helm chart."
         ),
         remediation="Add a NetworkPolicy with `podSelector: {}` and `policyTypes: [Ingress]`.",
         references=(_NETPOL_DOC,),

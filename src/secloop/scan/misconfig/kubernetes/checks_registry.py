@@ -18,6 +18,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import ClassVar
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import ContainerCheck, Hit, k8s_rule
 from secloop.scan.misconfig.kubernetes.model import Container, Workload
@@ -87,6 +88,7 @@ class InsecureRegistry(ContainerCheck):
     applies_to_functions: ClassVar[bool] = True
     rule = k8s_rule(
         id="SL-K8S-055",
+        root_cause=RootCause.PLAIN_HTTP_REGISTRY,
         title="Image from an insecure registry",
         severity=Severity.MEDIUM,
         description=(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
+from secloop.core.root_cause import RootCause
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import (
     ContainerCheck,
@@ -250,6 +251,7 @@ class DropAllCapabilities(ContainerCheck):
 class RunAsNonRoot(ContainerCheck):
     rule = k8s_rule(
         id="SL-K8S-009",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="Container may run as root",
         severity=Severity.MEDIUM,
         description=(
@@ -286,6 +288,7 @@ class RunAsNonRoot(ContainerCheck):
 class RunAsRootUser(WorkloadCheck):
     rule = k8s_rule(
         id="SL-K8S-010",
+        root_cause=RootCause.RUNS_AS_ROOT,
         title="runAsUser is 0 (root)",
         severity=Severity.MEDIUM,
         description="An explicit `runAsUser: 0` runs the process as root whatever the image says.",

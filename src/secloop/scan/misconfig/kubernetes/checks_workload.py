@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 from secloop.core.severity import Severity
 from secloop.scan.misconfig.kubernetes.base import (
@@ -239,6 +240,7 @@ class LivenessProbe(_Probe):
     probe = "livenessProbe"
     rule = k8s_rule(
         id="SL-K8S-030",
+        root_cause=RootCause.NO_HEALTHCHECK,
         title="Liveness probe not configured",
         severity=Severity.LOW,
         description="Without a liveness probe a hung container is never restarted.",
@@ -265,6 +267,7 @@ class ImageTagMutable(ContainerCheck):
     applies_to_functions: ClassVar[bool] = True
     rule = k8s_rule(
         id="SL-K8S-032",
+        root_cause=RootCause.MUTABLE_IMAGE_REFERENCE,
         title="Image tag is latest or missing",
         severity=Severity.MEDIUM,
         description=(
@@ -294,6 +297,7 @@ class ImageNoDigest(ContainerCheck):
     applies_to_functions: ClassVar[bool] = True
     rule = k8s_rule(
         id="SL-K8S-033",
+        root_cause=RootCause.MUTABLE_IMAGE_REFERENCE,
         title="Image not pinned by digest",
         severity=Severity.LOW,
         description="Tags can be moved; only a digest names exactly the image that was reviewed.",
@@ -320,6 +324,7 @@ class ImageNoDigest(ContainerCheck):
 class PullPolicy(ContainerCheck):
     rule = k8s_rule(
         id="SL-K8S-034",
+        root_cause=RootCause.MUTABLE_IMAGE_REFERENCE,
         title="Mutable image tag without imagePullPolicy: Always",
         severity=Severity.LOW,
         description=(
@@ -351,6 +356,7 @@ class SecretInEnv(ContainerCheck):
     applies_to_functions: ClassVar[bool] = True
     rule = k8s_rule(
         id="SL-K8S-035",
+        root_cause=RootCause.SECRET_IN_ENVIRONMENT,
         title="Credential written in an environment variable",
         severity=Severity.HIGH,
         description=(

@@ -16,6 +16,7 @@ from secloop.server.api.v1.schemas import (
     FindingOut,
     FindingPage,
     HistoryEntry,
+    LinkedFindingOut,
     OccurrenceOut,
     PriorityLevel,
     RiskAcceptanceOut,
@@ -27,7 +28,7 @@ from secloop.server.errors import TransitionError
 from secloop.server.lifecycle import RiskAcceptance, Status
 from secloop.server.service import utc_now
 from secloop.server.sla import is_overdue
-from secloop.server.storage import repository
+from secloop.server.storage import links, repository
 from secloop.server.storage.db import transaction
 from secloop.server.storage.models import FindingRow
 from secloop.server.storage.repository import FindingSort
@@ -156,6 +157,7 @@ def _detail(state: State, finding_id: int) -> FindingDetail:
         sources = repository.finding_sources(session, finding_id)
         occurrences = repository.finding_occurrences(session, finding_id)
         comments = repository.finding_comments(session, finding_id)
+        linked = links.finding_links(session, finding_id)
         accepted = row.risk_justification is not None
         return FindingDetail(
             **_fields(row),
@@ -184,6 +186,19 @@ def _detail(state: State, finding_id: int) -> FindingDetail:
                 for o in occurrences
             ],
             comments=[CommentOut(id=c.id, user=c.user, at=c.at, body=c.body) for c in comments],
+            same_root_cause=[
+                LinkedFindingOut(
+                    id=link.id,
+                    rule_id=link.rule_id,
+                    title=link.title,
+                    location=link.location,
+                    asset=link.asset,
+                    status=Status(link.status),
+                    root_cause=link.root_cause,
+                    reason=link.reason,
+                )
+                for link in linked
+            ],
             risk_acceptance=RiskAcceptanceOut(
                 justification=row.risk_justification,
                 owner=row.risk_owner,

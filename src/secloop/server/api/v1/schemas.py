@@ -144,6 +144,19 @@ class CommentOut(_Out):
     body: str
 
 
+class LinkedFindingOut(_Out):
+    """A finding of the same project with the same root cause (ADR 6)."""
+
+    id: int
+    rule_id: str
+    title: str
+    location: str
+    asset: str
+    status: Status
+    root_cause: str = Field(description="e.g. runs-as-root")
+    reason: str = Field(description="why they are linked")
+
+
 class FindingDetail(FindingOut):
     message: str
     tools: list[str]
@@ -151,6 +164,7 @@ class FindingDetail(FindingOut):
     occurrences: list[OccurrenceOut]
     comments: list[CommentOut]
     risk_acceptance: RiskAcceptanceOut | None
+    same_root_cause: list[LinkedFindingOut] = []
 
 
 class StatusPatch(_In):
@@ -204,6 +218,17 @@ class AssetOut(_Out):
     kind: str
     exposure: Exposure
     open_findings: int
+
+
+class WorkloadOut(_Out):
+    """A Kubernetes workload of the project as its manifests deploy it (ADR 7)."""
+
+    asset: str
+    resource: str
+    exposure: Literal["internet", "node", "cluster", "none", "unknown"]
+    path: str  # the widest path, outside in; empty when nothing reaches it
+    more_paths: int  # further paths to the same workload, not listed
+    images: list[str]
 
 
 class FixStatsOut(_Out):

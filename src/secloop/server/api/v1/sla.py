@@ -19,9 +19,10 @@ from secloop.server.api.v1.schemas import (
     ProjectTimeToFix,
     SlaDays,
     SlaOut,
+    WorkloadOut,
 )
 from secloop.server.sla import SlaPolicy
-from secloop.server.storage import metrics, prioritise
+from secloop.server.storage import exposure_store, metrics, prioritise
 from secloop.server.storage.db import transaction
 from secloop.server.storage.intel_store import feed_status
 
@@ -65,6 +66,22 @@ def set_exposure(asset_id: int, patch: ExposurePatch, state: State, actor: Actor
             id=asset.id, project=asset.project, name=asset.name, kind=asset.kind,
             exposure=asset.exposure, open_findings=asset.open_findings,
         )  # fmt: skip
+
+
+@router.get("/projects/{name}/workloads", response_model=list[WorkloadOut])
+def list_workloads(name: str, state: State, actor: Actor) -> list[WorkloadOut]:
+    """The project's Kubernetes workloads, widest exposure first, with the path that
+    explains each one (derived from the manifests of its latest full scans)."""
+    with state.sessions() as session:
+        require_project(session, actor, Action.READ, name)
+        project = metrics.project_by_name(session, name)
+        return [
+            WorkloadOut(
+                asset=w.asset, resource=w.resource, exposure=w.exposure.value, path=w.path,
+                more_paths=w.more_paths, images=list(w.images),
+            )
+            for w in exposure_store.project_workloads(session, project.id)
+        ]  # fmt: skip
 
 
 @router.get("/projects/{name}/sla", response_model=SlaOut)
