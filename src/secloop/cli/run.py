@@ -338,12 +338,15 @@ def _plain_registry(effective: Effective) -> Registry:
         and not effective.allowed_registries
     ):
         # No keywords when not needed: tests substitute default_registry with a factory.
-        return default_registry()
+        if effective.scanners is None:
+            return default_registry()
+        return default_registry(scanners=effective.scanners)  # builds only those
     return default_registry(
         policies=policies,
         pss=effective.pss,
         licenses=effective.licenses,
         allowed_registries=effective.allowed_registries,
+        scanners=effective.scanners,
     )
 
 

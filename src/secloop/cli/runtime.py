@@ -168,7 +168,8 @@ def detect_command(
         detectors=[d for d in (sequences, baseline) if d is not None],
     )
     events = open_events(source, input_path, io)
-    outputs = open_outputs(fmt, input_path, io, click.echo)
+    replay = not (io["follow"] or io["listen"])
+    outputs = open_outputs(fmt, input_path, io, click.echo, replay=replay)
     try:
         with stop_on_signals(events, io):
             for alert in engine.run(events):

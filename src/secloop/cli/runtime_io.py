@@ -176,9 +176,17 @@ def stop_on_signals(events: EventSource, options: dict[str, Any]) -> Iterator[No
 
 
 def open_outputs(
-    fmt: str, input_path: str | None, options: dict[str, Any], write: Callable[[str], None]
+    fmt: str,
+    input_path: str | None,
+    options: dict[str, Any],
+    write: Callable[[str], None],
+    *,
+    replay: bool = False,
 ) -> Dispatcher:
-    """The sinks of ``--output`` (stdout when none) behind the throttle of the options."""
+    """The sinks of ``--output`` (stdout when none) behind the throttle of the options.
+
+    ``replay``: the events are a file read once, so stdout lines may be batched.
+    """
     from secloop import __version__
     from secloop.runtime.outputs.dispatch import Dispatcher
     from secloop.runtime.outputs.spec import SinkContext, build_sinks, parse_output
@@ -194,6 +202,8 @@ def open_outputs(
         uploader=_uploader(options["project"], options["asset"] or target),
         target=target,
         tool_version=__version__,
+        # A replay hands stdout lines over in batches; a live source, one by one.
+        stdout_batch_lines=512 if replay else 1,
     )
     return Dispatcher(build_sinks(specs, context), Throttle(_throttle(options)))
 

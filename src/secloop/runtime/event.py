@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from secloop.core.errors import UsageError
 from secloop.core.severity import Severity
+from secloop.runtime import jsoncodec
 
 __all__ = ["Alert", "Event", "FieldValue", "Priority", "Rendering", "Scalar", "format_time_iso"]
 
@@ -255,6 +257,30 @@ class Alert:
             "why": list(self.explanation),
         }
 
+    def json_line(self, repeats: int = 1) -> str:
+        """``json.dumps(self.to_json_dict(), ensure_ascii=False)``, with ``repeats`` if > 1.
+
+        The line of ``secloop detect --format json``, written by
+        :func:`jsoncodec.alert_line` (orjson when installed; the text is the same).
+        """
+        line = jsoncodec.alert_line(
+            time=self.time_iso,
+            rule=self.rule,
+            priority=self.priority.label,
+            source=self.source,
+            output=self.output,
+            tags=self.tags,
+            fields=self.fields,
+            why=self.explanation,
+            repeats=repeats,
+        )
+        if line is not None:
+            return line
+        data = self.to_json_dict()
+        if repeats > 1:
+            data["repeats"] = repeats
+        return jsoncodec.dumps(data)
+
     def to_text(self) -> str:
         """A Falco-like line: ``HH:MM:SS.nnnnnnnnn: Priority output``, in UTC.
 
@@ -271,8 +297,13 @@ class Alert:
 def format_time_iso(time_ns: int) -> str:
     """RFC 3339 with nanoseconds in UTC, as Falco writes ``time`` in its JSON output."""
     seconds, nanos = divmod(time_ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
+    return f"{_second_iso(seconds)}.{nanos:09d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _second_iso(seconds: int) -> str:
+    """The date and clock of one second; cached, as replayed events come in bursts."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _jsonable(value: FieldValue | None) -> Any:

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import select
+import signal
 import subprocess
 import tempfile
 import time
@@ -53,6 +54,7 @@ class Browser:
         self._process = subprocess.Popen(
             ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}', chromium, *args],
             pass_fds=(to_child, from_child), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: close() ends every helper process
         )  # fmt: skip
         os.close(to_child)
         os.close(from_child)
@@ -74,6 +76,7 @@ class Browser:
 
     def close(self) -> None:
         os.close(self._command_fd)
+        group = self._process.pid  # the group id: the process leads its own session
         self._process.terminate()
         try:
             self._process.wait(timeout=10)
@@ -81,6 +84,10 @@ class Browser:
             self._process.kill()
             self._process.wait(timeout=10)
         os.close(self._answer_fd)
+        # Chromium's helper processes (zygote, utility, crash handler) can outlive the
+        # browser process for a moment and still write into the profile: end them all
+        # before removing it, or the removal races their writes.
+        _end_group(group)
         self._profile.cleanup()
 
     def _send(
@@ -150,3 +157,20 @@ class Browser:
         data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
         path.write_bytes(base64.b64decode(data))
         return path
+
+
+def _end_group(group: int, timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL, every process left in ``group``; return once none is (or,
+    where nothing reaps orphans and they linger as zombies, once the time is up)."""
+    deadline = time.monotonic() + timeout
+    sig = signal.SIGTERM
+    while True:
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+        if time.monotonic() > deadline:
+            if sig is signal.SIGKILL:
+                return
+            sig, deadline = signal.SIGKILL, time.monotonic() + timeout

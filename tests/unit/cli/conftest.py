@@ -30,7 +30,7 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> Registry:
         analyzers=(RequirementsAnalyzer(),),
         scanners=(MarkerScanner(), DenyListScanner(["badpkg"])),
     )
-    monkeypatch.setattr("secloop.cli.run.default_registry", lambda: registry)
+    monkeypatch.setattr("secloop.cli.run.default_registry", lambda **_: registry)
     return registry
 
 

@@ -82,3 +82,22 @@ def test_empty_yaml_is_an_empty_config(tmp_path: Path) -> None:
     path = tmp_path / "secloop.yaml"
     path.write_text("")
     assert load_config(path) == Settings(source=str(path))
+
+
+def test_models_are_built_only_when_a_file_is_read(tmp_path: Path) -> None:
+    """Finding no configuration must not build the pydantic models (start-up time)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "secloop.yaml").write_text("fail_on: high\n")
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from secloop.config import find_config, load_config\n"
+        f"assert find_config(Path({str(tmp_path / 'empty')!r})) is None\n"
+        "print('secloop.config.model' in sys.modules)\n"
+        f"load_config(Path({str(tmp_path / 'secloop.yaml')!r}))\n"
+        "print('secloop.config.model' in sys.modules)\n"
+    )
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

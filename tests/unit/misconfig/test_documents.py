@@ -135,3 +135,19 @@ def test_deep_nesting_is_bounded() -> None:
     text = "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 200 + "]" * 200 + "\n"
     with pytest.raises(ScanError, match="nested"):
         scan_k8s(text)
+
+
+def test_remembered_scalar_tags_give_the_values_of_the_stock_loader() -> None:
+    """Plain scalars' tags are remembered per text: parsing the same values twice (the
+    second time from the memory) must give what PyYAML's own safe loader gives, and
+    quoted scalars stay strings."""
+    import yaml
+
+    text = (
+        "a: yes\nb: '1'\nc: 1\nd: 1.5\ne: ~\nf: 2001-12-14\ng: 0o17\nh: on\ni: 0x1F\n"
+        'j: "true"\nk: .inf\nl: plain\nm: ""\nn:\no: 1_000\np: ' + "9" * 80 + "\n"
+    )
+    expected = yaml.safe_load(text)
+    for _ in range(2):
+        (document,) = parse_yaml(text).documents
+        assert document.value == expected

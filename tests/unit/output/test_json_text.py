@@ -94,3 +94,47 @@ def test_report_without_findings_streams_the_same(empty: ScanResult) -> None:
     stream = io.StringIO()
     JsonFormatter().write(empty, ReportContext(), stream)
     assert stream.getvalue() == _reference(result_to_document(empty)) + "\n"
+
+
+def test_findings_written_field_by_field_match_their_documents(sample: ScanResult) -> None:
+    """The findings array is encoded without building each finding's dictionary; every
+    optional field (here on top of the golden sample's: KEV/EPSS, verification, root-cause
+    links, a layer, a location without a path, an empty location) must come out as
+    ``json.dumps`` writes ``result_to_document``."""
+    from dataclasses import replace
+    from datetime import date
+
+    from secloop.core.finding import RelatedFinding, SecretVerification, VerificationStatus
+    from secloop.core.location import KubernetesResource, LayerRef, Location
+    from secloop.core.root_cause import RootCause
+    from secloop.intel.model import ExploitSignal, KevMark
+    from secloop.output.json_format import result_to_document, write_report
+
+    first = sample.findings[0]
+    resource = KubernetesResource(api_version="v1", kind="Pod", name="web", namespace="prod")
+    extra = (
+        replace(
+            first,
+            fingerprint="e" * 32 + ":1",
+            verification=SecretVerification(status=VerificationStatus.INVALID, verifier="gh"),
+            related=(RelatedFinding(fingerprint="f" * 32 + ":1", rule_id="X-1",
+                                    location="Dockerfile:3", root_cause=RootCause.RUNS_AS_ROOT),),
+            location=Location(path="a.yaml", start_line=2, end_line=4, start_column=1,
+                              end_column=9, layer=LayerRef(diff_id="sha256:1", index=0),
+                              resource=resource),
+            evidence=None,
+            remediation=None,
+            image=None,
+        ),
+        replace(first, location=Location(resource=resource), references=(), frameworks={}),
+        replace(first, location=Location(), title="quote \" and é"),
+    )  # fmt: skip
+    result = replace(sample, findings=(*sample.findings, *extra))
+    exploits = {
+        "e" * 32 + ":1": ExploitSignal(
+            kev_cve="CVE-1", kev=KevMark(date_added=date(2025, 1, 2)), epss=0.5, epss_cve="CVE-1"
+        )
+    }
+    parts: list[str] = []
+    write_report(result, exploits, parts.append)
+    assert "".join(parts) == _reference(result_to_document(result, exploits)) + "\n"

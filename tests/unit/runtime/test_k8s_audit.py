@@ -133,6 +133,21 @@ def test_bad_lines_are_counted_not_fatal(tmp_path: Path) -> None:
     assert "larger than" in joined
 
 
+@pytest.mark.parametrize("long_line", [1, 2])
+def test_lines_after_an_over_long_one_keep_their_numbers(tmp_path: Path, long_line: int) -> None:
+    big = json.dumps({**POD, "pad": "x" * 300})
+    lines = [json.dumps(POD), json.dumps(POD), "not json", json.dumps(POD)]
+    lines[long_line - 1] = big
+    source = K8sAuditSource(
+        write(tmp_path, "\n".join(lines) + "\n"), SourceLimits(max_event_bytes=len(big) - 1)
+    )
+    assert len(list(source)) == 2
+    assert source.stats.reasons == [
+        f"line {long_line}: event larger than {len(big) - 1} bytes",
+        "line 3: not JSON (Expecting value)",
+    ]
+
+
 def test_rfc3339_offsets_and_fractions() -> None:
     assert parse_rfc3339_ns("1970-01-01T01:00:00.5+01:00") == 500_000_000
     assert parse_rfc3339_ns("yesterday") is None

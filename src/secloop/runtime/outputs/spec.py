@@ -40,6 +40,7 @@ class SinkContext:
     uploader: Callable[[str], Uploader] | None = None  # server URL -> uploader
     target: str = "runtime"
     tool_version: str = "0"
+    stdout_batch_lines: int = 1  # > 1: stdout lines handed over in batches (a replay)
 
 
 def parse_output(text: str) -> OutputSpec:
@@ -70,7 +71,7 @@ def build_sinks(specs: Sequence[OutputSpec], context: SinkContext) -> list[Alert
 def _build(spec: OutputSpec, context: SinkContext) -> AlertSink:
     match spec.kind:
         case OutputKind.STDOUT:
-            return StdoutSink(context.write, context.fmt)
+            return StdoutSink(context.write, context.fmt, batch_lines=context.stdout_batch_lines)
         case OutputKind.JSONL:
             return JsonLinesSink(Path(spec.target))
         case OutputKind.WEBHOOK:

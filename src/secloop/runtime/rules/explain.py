@@ -19,6 +19,7 @@ hot path is untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from secloop.runtime.event import Event
@@ -61,6 +62,7 @@ class Explainer:
         self.catalogue = catalogue
         self._checks: dict[int, _Check] = {}
         self._nodes: dict[int, Predicate] = {}
+        self._tracers: dict[int, _Tracer] = {}
         self._keep: list[Node] = []  # keeps ids in the caches above valid
 
     def explain(self, condition: Node, event: Event) -> tuple[str, ...]:
@@ -71,35 +73,50 @@ class Explainer:
 
     def reasons(self, condition: Node, event: Event) -> tuple[str, ...]:
         """The reasons of a condition already known to hold (the engine's case)."""
+        tracer = self._tracers.get(id(condition))
+        if tracer is None:
+            tracer = self._tracer(condition, ())
+            self._tracers[id(condition)] = tracer
+            self._keep.append(condition)
         found: list[str] = []
-        self._trace(condition, event, (), found)
+        tracer(event, found)
         return tuple(found)
 
-    def _trace(self, node: Node, event: Event, path: tuple[str, ...], out: list[str]) -> None:
-        """Append the reasons of ``node``, which is known to hold on ``event``."""
+    def _tracer(self, node: Node, path: tuple[str, ...]) -> _Tracer:
+        """A function appending the reasons of ``node`` (known to hold) for an event.
+
+        Built once per rule: the texts that do not depend on the event (macro paths,
+        negations, comparisons) are formatted here, so explaining an alert costs the
+        ``or`` branches' checks and one value rendering per true comparison. In JSON
+        output every alert is explained, so this is on the hot path of a replay.
+        """
         if isinstance(node, Macro):
-            self._trace(node.body, event, (*path, node.name), out)
-        elif isinstance(node, And):
-            for child in node.children:
-                self._trace(child, event, path, out)
-        elif isinstance(node, Or):
-            for child in node.children:
-                if self._holds(child, event):
-                    self._trace(child, event, path, out)
-        elif isinstance(node, Not):
-            out.append(_with_path(path, f"not {_clip(render_condition(node.child))}"))
-        elif isinstance(node, Compare):
+            return self._tracer(node.body, (*path, node.name))
+        if isinstance(node, And):
+            return _all_of(tuple(self._tracer(child, path) for child in node.children))
+        if isinstance(node, Or):
+            return _true_ones(
+                tuple(
+                    (self._predicate(child), self._tracer(child, path)) for child in node.children
+                )
+            )
+        if isinstance(node, Not):
+            return _constant(_with_path(path, f"not {_clip(render_condition(node.child))}"))
+        if isinstance(node, Compare):
             check = self._check(node)
-            value = _clip(render_value(check.get(event)))
-            out.append(_with_path(path, f"{check.text} [{check.field}={value}]"))
+            return _comparison(_with_path(path, f"{check.text} [{check.field}="), check.get)
+        return _nothing
 
     def _holds(self, node: Node, event: Event) -> bool:
+        return bool(self._predicate(node)(event))
+
+    def _predicate(self, node: Node) -> Predicate:
         predicate = self._nodes.get(id(node))
         if predicate is None:
             predicate = compile_condition(node, self.catalogue)
             self._nodes[id(node)] = predicate
             self._keep.append(node)
-        return bool(predicate(event))
+        return predicate
 
     def _check(self, node: Compare) -> _Check:
         found = self._checks.get(id(node))
@@ -113,6 +130,47 @@ class Explainer:
             self._checks[id(node)] = found
             self._keep.append(node)
         return found
+
+
+_Tracer = Callable[[Event, list[str]], None]
+
+
+def _all_of(parts: tuple[_Tracer, ...]) -> _Tracer:
+    def trace(event: Event, out: list[str]) -> None:
+        for part in parts:
+            part(event, out)
+
+    return trace
+
+
+def _true_ones(branches: tuple[tuple[Predicate, _Tracer], ...]) -> _Tracer:
+    def trace(event: Event, out: list[str]) -> None:
+        for holds, part in branches:
+            if holds(event):
+                part(event, out)
+
+    return trace
+
+
+def _constant(text: str) -> _Tracer:
+    return lambda event, out: out.append(text)
+
+
+def _comparison(prefix: str, get: Extractor) -> _Tracer:
+    """``prefix`` is the comparison up to ``field=``; the value and ``]`` follow."""
+
+    def trace(event: Event, out: list[str]) -> None:
+        value = get(event)
+        text = value if value.__class__ is str else render_value(value)
+        if len(text) > MAX_TEXT:
+            text = _clip(text)
+        out.append(f"{prefix}{text}]")
+
+    return trace
+
+
+def _nothing(event: Event, out: list[str]) -> None:
+    """Literals and unresolved references give no reason."""
 
 
 def render_condition(node: Node) -> str:

@@ -34,7 +34,7 @@ from secloop.scan.misconfig.documents import parse_yaml
 from secloop.scan.misconfig.kubernetes import KUBERNETES_CHECKS
 from secloop.scan.misconfig.kubernetes.base import KubernetesCheck
 from secloop.scan.misconfig.kubernetes.evaluate import describe_error, evaluate_stream, finding_of
-from secloop.scan.misconfig.kubernetes.exposure import exposures, observe
+from secloop.scan.misconfig.kubernetes.exposure import exposures, observe_viewed
 from secloop.scan.misconfig.kubernetes.model import Resource, Workload
 from secloop.scan.misconfig.kubernetes.scan_wide import (
     INLINE_MARKER,
@@ -106,13 +106,16 @@ class KubernetesScanner(Scanner):
         if stream.errors and not stream.documents:
             raise ScanError("; ".join(describe_error(path, e) for e in stream.errors))
         scan_wide: list[tuple[Resource, Workload | None]] = []
+        viewed: list[tuple[Resource, Workload | None]] = []
         outcomes: list[Finding | PartialFailure | Observation] = [
-            *evaluate_stream(stream, path, self._checks, fingerprints=True, scan_wide=scan_wide)
+            *evaluate_stream(
+                stream, path, self._checks, fingerprints=True, scan_wide=scan_wide, viewed=viewed
+            )
         ]
         if scan_wide:
             lines = content.lines if INLINE_MARKER in text else None
             outcomes.append(ScanWideResources(path=path, resources=tuple(scan_wide), lines=lines))
-        if (observed := observe(stream.documents)) is not None:
+        if (observed := observe_viewed(viewed)) is not None:
             outcomes.append(observed)
         return outcomes
 

@@ -132,6 +132,20 @@ def _may_apply(check: KubernetesCheck, kind: str, synthetic: bool | None) -> boo
     return evaluate is not StreamCheck.evaluate
 
 
+@lru_cache(maxsize=64)
+def _stream_checks(
+    checks: tuple[KubernetesCheck, ...], *, with_scan_wide: bool
+) -> tuple[StreamCheck, ...]:
+    """The cross-document checks among ``checks`` (the scan-wide ones only when the
+    stream is judged alone), sorted out once per set of checks rather than per file."""
+    return tuple(
+        check
+        for check in checks
+        if isinstance(check, StreamCheck)
+        and (with_scan_wide or not isinstance(check, ScanWideCheck))
+    )
+
+
 def finding_of(check: KubernetesCheck, resource: Resource, hit: Hit, path: str) -> Finding:
     """The finding of a cross-document check's hit (no container, so no image)."""
     return _finding(_placed(check, resource, hit, None), path)
@@ -144,6 +158,7 @@ def evaluate_stream(
     *,
     fingerprints: bool = False,
     scan_wide: list[tuple[Resource, Workload | None]] | None = None,
+    viewed: list[tuple[Resource, Workload | None]] | None = None,
 ) -> list[Finding | PartialFailure]:
     """Findings of every check on every resource, and a partial failure per bad document.
 
@@ -152,10 +167,11 @@ def evaluate_stream(
     once more by the engine's numbering: a large scan has tens of thousands.
     With a ``scan_wide`` list, the scan-wide checks are left out here and the
     resources they read are appended to it (:mod:`.scan_wide`); without one they are
-    judged on this stream alone.
+    judged on this stream alone. A ``viewed`` list receives every resource with its
+    pod-spec view (the exposure walk reads them too).
     """
     placed: list[_Placed] = []
-    viewed: list[tuple[Resource, Workload | None]] = []
+    viewed = [] if viewed is None else viewed
     wide_kinds = scan_wide_kinds(checks) if scan_wide is not None else frozenset()
     every = tuple(checks)
     for document in stream.documents:
@@ -169,12 +185,9 @@ def evaluate_stream(
             for check in _applicable(every, resource.kind, state):
                 for hit in check.evaluate(resource, workload):
                     placed.append(_placed(check, resource, hit, workload, ref))
-    for check in checks:
-        if isinstance(check, StreamCheck) and not (
-            scan_wide is not None and isinstance(check, ScanWideCheck)
-        ):
-            for resource, hit in check.check_all(viewed):
-                placed.append(_placed(check, resource, hit, None))
+    for check in _stream_checks(every, with_scan_wide=scan_wide is None):
+        for resource, hit in check.check_all(viewed):
+            placed.append(_placed(check, resource, hit, None))
     numbered = _fingerprints(placed, path) if fingerprints else [""] * len(placed)
     outcomes: list[Finding | PartialFailure] = [
         _finding(item, path, fingerprint)

@@ -44,7 +44,7 @@ from secloop.scan.misconfig.kubernetes.model import (
     workload_of,
 )
 
-__all__ = ["MAX_PATHS", "ManifestObjects", "exposures", "observe"]
+__all__ = ["MAX_PATHS", "ManifestObjects", "exposures", "observe", "observe_viewed"]
 
 #: Paths kept per workload; the rest are counted in a last line, never dropped silently.
 MAX_PATHS = 50
@@ -285,17 +285,28 @@ def _route(resource: Resource) -> _Route | None:
 
 def observe(documents: Iterable[Document]) -> ManifestObjects | None:
     """The traffic-carrying objects of some documents; None when there are none."""
+    return observe_viewed(
+        (resource, workload_of(resource))
+        for document in documents
+        for resource in resources_of(document)
+    )
+
+
+def observe_viewed(
+    viewed: Iterable[tuple[Resource, Workload | None]],
+) -> ManifestObjects | None:
+    """:func:`observe` over resources already split out with their pod-spec views (the
+    evaluation has them: deriving them again was a good part of the walk)."""
     pods: list[_Pod] = []
     services: list[_Service] = []
     routes: list[_Route] = []
-    for document in documents:
-        for resource in resources_of(document):
-            if resource.kind == "Service" and resource.api_version == "v1":
-                services.append(_service(resource))
-            elif (route := _route(resource)) is not None:
-                routes.append(route)
-            elif (workload := workload_of(resource)) is not None and not workload.synthetic:
-                pods.append(_pod(workload))
+    for resource, workload in viewed:
+        if resource.kind == "Service" and resource.api_version == "v1":
+            services.append(_service(resource))
+        elif (route := _route(resource)) is not None:
+            routes.append(route)
+        elif workload is not None and not workload.synthetic:
+            pods.append(_pod(workload))
     if not (pods or services or routes):
         return None
     return ManifestObjects(tuple(pods), tuple(services), tuple(routes))
