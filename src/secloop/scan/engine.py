@@ -45,7 +45,6 @@ from secloop.scan.interface import (
     ScanLimits,
     Scanner,
 )
-from secloop.scan.inventory.declared import mark_direct
 from secloop.scan.registry import Registry
 
 __all__ = ["ProgressSink", "ScanRequest", "run_scan", "scan_artifact"]
@@ -144,7 +143,7 @@ def scan_artifact(
     files_seconds = time.perf_counter() - timer
 
     inventory = Inventory(
-        packages=mark_direct(collected.packages, collected.declarations),
+        packages=_with_direct_marks(collected),
         operating_system=collected.operating_system,
     )
     inventory_timer = time.perf_counter()
@@ -177,6 +176,17 @@ def scan_artifact(
         warnings=tuple(collected.warnings),
         workloads=tuple(workloads),
     )
+
+
+def _with_direct_marks(collected: _Collector) -> tuple[Package, ...]:
+    """The packages, with ``direct`` learnt from the manifests beside their lockfiles."""
+    if not collected.declarations:
+        return tuple(collected.packages)
+    # Imported here: the inventory package (every parser) is only needed by scans that
+    # read manifests, and a misconfiguration or secrets scan should not pay its import.
+    from secloop.scan.inventory.declared import mark_direct
+
+    return mark_direct(collected.packages, collected.declarations)
 
 
 def _admit_claimed(artifact: Artifact, analyzers: Sequence[Analyzer]) -> None:

