@@ -168,7 +168,11 @@ def _run(options: ScanOptions, opener: Opener, dockerfile: Path | None = None) -
     ``dockerfile``, that file too, its findings linked with the image's."""
     from secloop.cli.run import run_scan_command
     from secloop.policy.links import built_from
-    from secloop.scan.image_checks.built_from import add_dockerfile, report_path
+    from secloop.scan.image_checks.built_from import (
+        DOCKERFILE_SCANNER,
+        add_dockerfile,
+        report_path,
+    )
     from secloop.scan.registry import default_registry
 
     def scan(effective: Effective, progress: ProgressSink | None) -> ScanResult:
@@ -178,7 +182,9 @@ def _run(options: ScanOptions, opener: Opener, dockerfile: Path | None = None) -
         return add_dockerfile(
             result,
             dockerfile,
-            registry=default_registry(allowed_registries=effective.allowed_registries),
+            registry=default_registry(
+                allowed_registries=effective.allowed_registries, scanners=(DOCKERFILE_SCANNER,)
+            ),
             limits=effective.limits,
         )
 

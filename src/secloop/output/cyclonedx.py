@@ -102,29 +102,18 @@ def _merged(seen: Package, other: Package) -> Package:
     )
 
 
-def dependency_graph(packages: Sequence[Package]) -> tuple[list[str], dict[str, list[str]]]:
-    """(roots, edges) over ``packages`` (one per purl, as from :func:`unique_packages`).
-
-    ``edges`` maps each purl to the purls it depends on, keeping only those in the
-    inventory. A root is what the target itself depends on: a package the project
-    declares (``direct``), or one that no package depends on, which covers formats that
-    record no graph (a flat list hangs from the target, as before graphs were known)
-    and the top of every lockfile's graph.
-    """
+def dependency_graph(packages: Sequence[Package]) -> dict[str, list[str]]:
+    """Each purl of ``packages`` (one per purl, as from :func:`unique_packages`) mapped
+    to the purls it depends on, keeping only those in the inventory."""
     known = {p.purl for p in packages}
-    edges = {p.purl: [d for d in p.depends_on if d in known and d != p.purl] for p in packages}
-    required = {child for children in edges.values() for child in children}
-    roots = [p.purl for p in packages if p.direct or p.purl not in required]
-    return roots, edges
+    return {p.purl: [d for d in p.depends_on if d in known and d != p.purl] for p in packages}
 
 
 def manifest_roots(packages: Iterable[Package]) -> tuple[dict[str, list[str]], list[str]]:
     """(manifest path -> the purls its graph starts from, purls found at no path).
 
     Computed on the inventory as found, before :func:`unique_packages` merges a package
-    seen in several manifests: a manifest starts from the packages it declares
-    (``direct``) and those no other package of the same manifest requires, as
-    :func:`dependency_graph` does for the whole inventory. Sorted, for stable output.
+    seen in several manifests (see :func:`_roots`). Sorted, for stable output.
     """
     by_path: dict[str, dict[str, Package]] = {}
     placeless: list[Package] = []
@@ -133,16 +122,38 @@ def manifest_roots(packages: Iterable[Package]) -> tuple[dict[str, list[str]], l
             by_path.setdefault(path, {}).setdefault(package.purl, package)
         if not package.locations:
             placeless.append(package)
-    manifests = {
-        path: sorted(_roots(found.values(), set(found))) for path, found in sorted(by_path.items())
-    }
-    return manifests, sorted(_roots(placeless, {p.purl for p in placeless}))
+    manifests = {path: sorted(_roots(found.values())) for path, found in sorted(by_path.items())}
+    return manifests, sorted(_roots(placeless))
 
 
-def _roots(packages: Iterable[Package], known: set[str]) -> set[str]:
+def _roots(packages: Iterable[Package]) -> set[str]:
+    """What the manifest itself depends on: the packages it declares (``direct``) and
+    those no other of its packages requires — a flat list (no graph recorded) hangs
+    whole from it, a lockfile from the top of its graph. A group that only requires
+    itself (a cycle nothing declares) would be unreachable: its first member is a root
+    too, so every package stays reachable from the target."""
     packages = list(packages)
-    required = {d for p in packages for d in p.depends_on if d in known and d != p.purl}
-    return {p.purl for p in packages if p.direct or p.purl not in required}
+    known = {p.purl for p in packages}
+    edges = {p.purl: [d for d in p.depends_on if d in known and d != p.purl] for p in packages}
+    required = {child for children in edges.values() for child in children}
+    roots = {p.purl for p in packages if p.direct or p.purl not in required}
+    reached = _reachable(roots, edges)
+    for package in packages:
+        if package.purl not in reached:
+            roots.add(package.purl)
+            reached |= _reachable({package.purl}, edges)
+    return roots
+
+
+def _reachable(starts: set[str], edges: dict[str, list[str]]) -> set[str]:
+    seen = set(starts)
+    pending = list(starts)
+    while pending:
+        for child in edges.get(pending.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                pending.append(child)
+    return seen
 
 
 def timestamp(moment: datetime) -> str:
@@ -161,7 +172,7 @@ def cyclonedx_document(result: ScanResult) -> dict[str, Any]:
     """The whole CycloneDX 1.6 document as JSON-ready data."""
     packages = unique_packages(result.packages)
     components = [_component(p) for p in packages]
-    _, edges = dependency_graph(packages)
+    edges = dependency_graph(packages)
     manifests, roots = manifest_roots(result.packages)
     for path, manifest_roots_of in manifests.items():
         components.append(_manifest_component(path))
@@ -221,7 +232,8 @@ def _target_component(target: Target) -> dict[str, Any]:
 
 def _manifest_component(path: str) -> dict[str, Any]:
     """A file packages were read from, as the application it describes (as Trivy
-    writes a lockfile); the reader knows it by the property and takes no package."""
+    writes a lockfile); the reader takes it, a component without a purl that others
+    hang from, for structure, not for a package."""
     return {
         "type": "application",
         "bom-ref": MANIFEST_REF + path,

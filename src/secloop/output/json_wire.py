@@ -339,9 +339,7 @@ class WorkloadModel(_Model):
 
     @model_validator(mode="after")
     def _paths_fit_exposure(self) -> WorkloadModel:
-        reachable = self.exposure not in (Exposure.NONE, Exposure.UNKNOWN)
-        if reachable != bool(self.paths):
-            raise ValueError(f"exposure {self.exposure.value} needs paths exactly when reachable")
+        self.to_domain()  # a reachable level needs paths, no other has any: the domain says
         return self
 
     def to_domain(self) -> WorkloadExposure:

@@ -130,7 +130,7 @@ def manifest_id_for(path: str) -> str:
 def _dependencies(
     inventory: list[Package], manifests: dict[str, list[str]], placeless: list[str]
 ) -> list[dict[str, str]]:
-    _, edges = dependency_graph(inventory)
+    edges = dependency_graph(inventory)
     ids = {purl: spdx_id_for(purl) for purl in edges}  # hashed once, not once per edge
     found = []
     for path, roots in manifests.items():

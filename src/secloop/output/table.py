@@ -229,13 +229,16 @@ def _coverage_section(result: ScanResult) -> list[RenderableType]:
     return parts
 
 
+_OUTSIDE = (Exposure.INTERNET, Exposure.NODE)  # reachable from outside the cluster
+
+
 def _exposure_section(workloads: Sequence[WorkloadExposure]) -> list[RenderableType]:
     """Workloads reachable from outside the cluster, each with its widest path; the
     others as counts (the JSON report lists every workload and every path)."""
     if not workloads:
         return []
     outside = sorted(
-        (w for w in workloads if w.level in (Exposure.INTERNET, Exposure.NODE)),
+        (w for w in workloads if w.level in _OUTSIDE),
         key=lambda w: -w.level.rank,  # stable: the report's order within a level
     )
     parts: list[RenderableType] = [Text(""), Text("Exposed workloads", style="bold")]
@@ -243,7 +246,7 @@ def _exposure_section(workloads: Sequence[WorkloadExposure]) -> list[RenderableT
         more = f" (+{len(workload.paths) - 1} more)" if len(workload.paths) > 1 else ""
         line = f"  {workload.level.value:<8}  {workload.resource.display}: {workload.paths[0]}"
         parts.append(Text(line + more))
-    inside = Counter(w.level.value for w in workloads if w not in outside)
+    inside = Counter(w.level.value for w in workloads if w.level not in _OUTSIDE)
     if inside:
         counts = ", ".join(f"{inside[level]} {level}" for level in sorted(inside))
         parts.append(Text(f"  not reachable from outside the cluster: {counts}"))

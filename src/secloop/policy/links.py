@@ -30,14 +30,22 @@ from secloop.core.finding import Finding, RelatedFinding
 from secloop.core.root_cause import RootCause
 from secloop.core.rule import Rule
 
-__all__ = ["IMAGE_CONFIG_SCANNER", "SubjectOf", "built_from", "link_root_causes"]
+__all__ = [
+    "DOCKERFILE_SCANNER",
+    "IMAGE_CONFIG_SCANNER",
+    "SubjectOf",
+    "built_from",
+    "link_root_causes",
+]
 
 #: What a finding is about, as a comparable key; None: about nothing linkable.
 SubjectOf = Callable[[Finding], str | None]
 
 #: The scanner of the image configuration checks (secloop.scan.image_checks).
+#: The scanners whose findings ``built_from`` relates (secloop.scan.image_checks and
+#: secloop.scan.misconfig; policy sits below scan, so by name; a test keeps them equal).
 IMAGE_CONFIG_SCANNER = "image-config"
-_DOCKERFILE_SCANNER = "dockerfile"
+DOCKERFILE_SCANNER = "dockerfile"
 _IMAGE_SUBJECT = "image"
 
 
@@ -49,7 +57,7 @@ def built_from(dockerfile_path: str) -> SubjectOf:
     def subject(finding: Finding) -> str | None:
         if finding.scanner == IMAGE_CONFIG_SCANNER:
             return _IMAGE_SUBJECT
-        if finding.scanner == _DOCKERFILE_SCANNER and finding.location.path == dockerfile_path:
+        if finding.scanner == DOCKERFILE_SCANNER and finding.location.path == dockerfile_path:
             return _IMAGE_SUBJECT
         return None
 

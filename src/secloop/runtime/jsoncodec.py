@@ -42,7 +42,10 @@ _STDLIB_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _STDLIB_LOADS = json.loads
 #: Digits mapped to "0", so that one substring search finds a long run of digits.
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGITS = b"0" * 19  # 2**63 has 19 digits
+# orjson reads integers exactly within 64 bits, signed or unsigned (-2**63 .. 2**64-1),
+# and turns longer ones into floats: 20 digits, or a minus and 19, go to the stdlib.
+_LONG_POSITIVE = b"0" * 20
+_LONG_NEGATIVE = b"-" + b"0" * 19
 
 
 def using_orjson() -> bool:
@@ -54,7 +57,8 @@ def loads(data: bytes | str) -> Any:
     fast = ORJSON
     if fast is not None:
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-        if _LONG_DIGITS not in raw.translate(_DIGITS_TO_ZERO):
+        digits = raw.translate(_DIGITS_TO_ZERO)
+        if _LONG_POSITIVE not in digits and _LONG_NEGATIVE not in digits:
             try:
                 return fast.loads(raw)
             except fast.JSONDecodeError:

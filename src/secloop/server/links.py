@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secloop.core.errors import Error
 from secloop.core.finding import FindingKind
 from secloop.core.root_cause import RootCause
-from secloop.scan.artifact.image.reference import parse_reference
+from secloop.policy.links import IMAGE_CONFIG_SCANNER
+from secloop.scan.artifact.image.reference import identity_of
 from secloop.server.correlate import PeerIndex, tool_of
 from secloop.server.ingest.interface import ImportedReport, ImportFormat
 
@@ -45,7 +45,6 @@ __all__ = [
     "subject_reason",
 ]
 
-_IMAGE_CONFIG_SCANNER = "image-config"
 _IMAGE_FAMILY = "image"
 _MAX_REFERENCE = 400  # longer is not an image reference (subject column is 512)
 
@@ -76,10 +75,8 @@ def image_subject(reference: str) -> str | None:
     text = reference.strip()
     if not text or len(text) > _MAX_REFERENCE:
         return None
-    try:
-        return f"image:{parse_reference(text).identity}"
-    except Error:
-        return None
+    identity = identity_of(text)
+    return None if identity is None else f"image:{identity}"
 
 
 def subject_reason(cause: RootCause, subject: str) -> str:
@@ -119,7 +116,7 @@ def subject_keys(report: ImportedReport, peers: PeerIndex) -> list[SubjectKey]:
         subject: str | None = None
         if finding.image is not None:  # (a)
             subject = image_subject(finding.image)
-        elif finding.scanner == _IMAGE_CONFIG_SCANNER:  # (b)
+        elif finding.scanner == IMAGE_CONFIG_SCANNER:  # (b)
             subject = scanned_image
         if subject is None:
             continue

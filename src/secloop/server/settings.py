@@ -16,8 +16,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from secloop.core.errors import ConfigError
+from secloop.intel.feeds import DEFAULT_EPSS_URL, DEFAULT_KEV_URL
 from secloop.server.ingest import ImportLimits
-from secloop.server.intel.feeds import DEFAULT_EPSS_URL, DEFAULT_KEV_URL
 from secloop.server.webhooks.config import WebhookTarget
 
 ENV_PREFIX = "SECLOOP_SERVER_"

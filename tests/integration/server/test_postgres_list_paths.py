@@ -30,7 +30,6 @@ from tests.integration.server.test_postgres import ADMIN_URL, _admin
 from tests.unit.server.conftest import upload
 from tests.unit.server.reports import trivy_vulns
 from tests.unit.server.test_list_paths import (
-    test_active_statuses_are_the_lifecycle_s,
     test_overdue_pages_in_every_order_equal_a_row_by_row_filter,
     test_revision_0006_fills_source_projects_and_downgrades,
     test_text_search_matches_one_column_exactly,
@@ -40,7 +39,6 @@ from tests.unit.server.test_list_paths import (
 pytestmark = pytest.mark.integration
 
 __all__ = [
-    "test_active_statuses_are_the_lifecycle_s",
     "test_overdue_pages_in_every_order_equal_a_row_by_row_filter",
     "test_revision_0006_fills_source_projects_and_downgrades",
     "test_text_search_matches_one_column_exactly",

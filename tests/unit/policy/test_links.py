@@ -135,3 +135,12 @@ def test_policy_links_last_so_no_link_names_a_filtered_finding() -> None:
     assert all(not f.related for f in medium_only.findings)  # SL-DF-002 (LOW) was filtered
     unlinked = apply_policy(result, PolicySettings(today=date(2026, 1, 1)))
     assert all(not f.related for f in unlinked.findings)
+
+
+def test_the_scanner_names_links_rely_on_are_the_scanners_names() -> None:
+    from secloop.policy.links import DOCKERFILE_SCANNER, IMAGE_CONFIG_SCANNER
+    from secloop.scan.image_checks import ImageConfigScanner
+    from secloop.scan.misconfig.scanner import DockerfileScanner
+
+    assert ImageConfigScanner.name == IMAGE_CONFIG_SCANNER
+    assert DockerfileScanner.name == DOCKERFILE_SCANNER

@@ -285,3 +285,14 @@ def test_a_line_that_cannot_be_written_fails_alone_in_its_batch() -> None:
     assert sink.stats.delivered == 2
     assert sink.stats.failed == 1
     assert sink.stats.reasons[0].startswith("stdout: 'utf-8' codec can't encode")
+
+
+@pytest.mark.parametrize(
+    "number",
+    [2**63 - 1, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**19, -(10**19), 1618413530473355000],
+)
+def test_integers_at_the_64_bit_edges_stay_exact_integers(codec_path: str, number: int) -> None:
+    line = json.dumps({"evt.time": number, "pad": "x"}).encode()
+    value = jsoncodec.loads(line)
+    assert value == json.loads(line)
+    assert type(value["evt.time"]) is int

@@ -449,9 +449,24 @@ def _graph_result() -> ScanResult:
 
 
 def test_graph_roots_are_declared_packages_and_unrequired_ones() -> None:
-    roots, edges = dependency_graph(unique_packages(_graph_result().packages))
-    assert set(roots) == {_purl("app"), _purl("tool"), _purl("lone")}
+    manifests, placeless = manifest_roots(_graph_result().packages)
+    assert manifests == {"package-lock.json": sorted([_purl("app"), _purl("lone"), _purl("tool")])}
+    assert placeless == []
+    edges = dependency_graph(unique_packages(_graph_result().packages))
     assert edges[_purl("lib")] == [_purl("core")]  # the absent package is no edge
+
+
+def test_a_cycle_nothing_declares_is_still_reached_from_its_manifest() -> None:
+    packages = [
+        _package("a", direct=False, depends_on=(_purl("b"),)),
+        _package("b", direct=False, depends_on=(_purl("a"),)),
+        _package("c", direct=False, depends_on=(_purl("a"),)),
+        _package("d", direct=False, depends_on=(_purl("e"),)),
+        _package("e", direct=False, depends_on=(_purl("d"),)),
+    ]
+    manifests, _ = manifest_roots(packages)
+    # c is required by nobody (a root and reaches the a-b cycle); d-e is reached by nothing
+    assert manifests == {"package-lock.json": [_purl("c"), _purl("d")]}
 
 
 def test_merged_packages_union_their_edges() -> None:

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from secloop.core.exposure import Exposure as Reach
 from secloop.core.severity import Severity
+from secloop.scan.artifact.image.reference import identity_of
 from secloop.server.priority import Derived, Exposure, Kev, PriorityInput, prioritise
-from secloop.server.storage.exposure_store import image_key
 from tests.unit.server import exposure_scenario
 from tests.unit.server.conftest import findings, upload
 
@@ -55,9 +55,9 @@ def test_long_paths_are_clipped_in_the_explanation() -> None:
 
 
 def test_image_references_compare_normalised() -> None:
-    assert image_key("nginx") == image_key("docker.io/library/nginx:latest")
-    assert image_key("ghcr.io/acme/web:1.2") != image_key("ghcr.io/acme/web:1.3")
-    assert image_key("not an image") is None
+    assert identity_of("nginx") == identity_of("docker.io/library/nginx:latest")
+    assert identity_of("ghcr.io/acme/web:1.2") != identity_of("ghcr.io/acme/web:1.3")
+    assert identity_of("not an image") is None
 
 
 def test_a_partial_upload_keeps_the_workloads_a_complete_one_replaces_them(

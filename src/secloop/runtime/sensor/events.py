@@ -462,7 +462,9 @@ class EventBuilder:
         local = record.strings[2] if len(record.strings) > 2 else ""
         rport, lport = (ports >> 16) & 0xFFFF, ports & 0xFFFF
         accepted = record.syscall.startswith("accept")
-        if accepted and len(self._server_sockets) < _MAX_SERVER_SOCKETS:
+        if accepted:
+            if len(self._server_sockets) >= _MAX_SERVER_SOCKETS:  # the oldest is long closed
+                del self._server_sockets[next(iter(self._server_sockets))]
             self._server_sockets[inode] = None
         server = accepted or inode in self._server_sockets
         sip, sport, cip, cport = (

@@ -19,6 +19,8 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+from secloop.runtime.sensor.procs import WatchedTable
+
 __all__ = ["CAPABILITIES", "DockerSettings", "HostNames", "capabilities_text"]
 
 CAPABILITIES = (
@@ -81,40 +83,25 @@ class HostNames:
     """IP address -> first host name for it in a hosts file, re-read when the file changes."""
 
     def __init__(self, path: Path = Path("/etc/hosts"), check_interval: float = 1.0) -> None:
-        self.path = path
-        self.check_interval = check_interval
-        self._stamp: float | None = None
-        self._checked = -check_interval
-        self._names: dict[str, str] = {}
+        self._file = WatchedTable(path, _host_names, check_interval)
 
     def name(self, address: str) -> str | None:
         """The name of ``address`` (as the sensor prints it), or None when the file has none."""
-        now = time.monotonic()
-        if now - self._checked >= self.check_interval:
-            self._checked = now
-            self._refresh()
-        return self._names.get(address)
+        return self._file.table().get(address)
 
-    def _refresh(self) -> None:
+
+def _host_names(lines: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2:
+            continue
         try:
-            stamp = self.path.stat().st_mtime
-        except OSError:
-            self._names = {}
-            return
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        names: dict[str, str] = {}
-        for line in self.path.read_text(errors="replace").splitlines()[:100_000]:
-            words = line.split("#", 1)[0].split()
-            if len(words) < 2:
-                continue
-            try:
-                address = str(ipaddress.ip_address(words[0]))
-            except ValueError:
-                continue  # not an address line: ignored, as the resolver does
-            names.setdefault(address, words[1])
-        self._names = names
+            address = str(ipaddress.ip_address(words[0]))
+        except ValueError:
+            continue  # not an address line: ignored, as the resolver does
+        names.setdefault(address, words[1])
+    return names
 
 
 class DockerSettings:

@@ -14,8 +14,10 @@ import os
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 __all__ = [
     "HOST",
@@ -23,6 +25,7 @@ __all__ = [
     "ProcInfo",
     "ProcessTable",
     "UserNames",
+    "WatchedTable",
     "cgroup2_root",
     "container_id_from_cgroup",
 ]
@@ -68,37 +71,61 @@ def container_id_from_cgroup(text: str) -> str:
     return found.group(1)[:12] if found else HOST
 
 
-class UserNames:
-    """uid -> name from an ``/etc/passwd``-format file, re-read when it changes."""
+K = TypeVar("K")  # a WatchedTable key: uid, address
 
-    def __init__(self, path: Path = Path("/etc/passwd"), check_interval: float = 1.0) -> None:
+
+class WatchedTable(Generic[K]):
+    """A table parsed from a small system file (``/etc/passwd``, ``/etc/hosts``), read
+    again when its modification time changes; looked at once per ``check_interval``
+    seconds, since a stat per event would cost ~10 % of decoding. A file that cannot be
+    read keeps the last table (empty before the first read)."""
+
+    def __init__(
+        self, path: Path, parse: Callable[[list[str]], dict[K, str]], check_interval: float
+    ) -> None:
         self.path = path
         self.check_interval = check_interval
+        self._parse = parse
         self._stamp: float | None = None
         self._checked = -check_interval
-        self._names: dict[int, str] = {}
+        self._table: dict[K, str] = {}
 
-    def name(self, uid: int) -> str:
+    def table(self) -> dict[K, str]:
         now = time.monotonic()
-        if now - self._checked >= self.check_interval:  # a stat per event costs 10 % of decode
+        if now - self._checked >= self.check_interval:
             self._checked = now
             self._refresh()
-        return self._names.get(uid, str(uid) if uid >= 0 else "<NA>")
+        return self._table
 
     def _refresh(self) -> None:
         try:
             stamp = self.path.stat().st_mtime
+            if stamp == self._stamp:
+                return
+            lines = self.path.read_text(errors="replace").splitlines()[:100_000]
         except OSError:
             return
-        if stamp == self._stamp:
-            return
         self._stamp = stamp
-        names: dict[int, str] = {}
-        for line in self.path.read_text(errors="replace").splitlines()[:100_000]:
-            parts = line.split(":")
-            if len(parts) >= 3 and parts[2].isdigit():
-                names.setdefault(int(parts[2]), parts[0])
-        self._names = names
+        self._table = self._parse(lines)
+
+
+class UserNames:
+    """uid -> name from an ``/etc/passwd``-format file, re-read when it changes."""
+
+    def __init__(self, path: Path = Path("/etc/passwd"), check_interval: float = 1.0) -> None:
+        self._file = WatchedTable(path, _passwd_names, check_interval)
+
+    def name(self, uid: int) -> str:
+        return self._file.table().get(uid, str(uid) if uid >= 0 else "<NA>")
+
+
+def _passwd_names(lines: list[str]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for line in lines:
+        parts = line.split(":")
+        if len(parts) >= 3 and parts[2].isdigit():
+            names.setdefault(int(parts[2]), parts[0])
+    return names
 
 
 def cgroup2_root(mounts: Path = Path("/proc/self/mounts")) -> Path | None:

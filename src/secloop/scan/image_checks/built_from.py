@@ -15,14 +15,13 @@ from pathlib import Path
 from secloop.core.errors import UsageError
 from secloop.core.fingerprint import assign_fingerprints
 from secloop.core.result import ScanResult
+from secloop.policy.links import DOCKERFILE_SCANNER
 from secloop.scan.engine import ScanRequest, run_scan
 from secloop.scan.interface import ScanLimits
 from secloop.scan.misconfig.scanner import is_dockerfile
 from secloop.scan.registry import Registry
 
 __all__ = ["DOCKERFILE_SCANNER", "add_dockerfile", "check_dockerfile", "report_path"]
-
-DOCKERFILE_SCANNER = "dockerfile"
 
 
 def report_path(path: Path) -> str:

@@ -113,14 +113,11 @@ class _ManifestAnalyzer(Analyzer):
 
     def analyze(self, content: FileContent) -> AnalyzerOutput:
         path = content.entry.path
-        names = frozenset(self.normalise(n) for n in self.declared(content.text, path))
+        names = frozenset(_normalised(self.ecosystem, n) for n in self.declared(content.text, path))
         declaration = Declaration(
             manifest=path, ecosystem=self.ecosystem, names=names, lockfiles=self.lockfiles
         )
         return AnalyzerOutput(declarations=(declaration,))
-
-    def normalise(self, name: str) -> str:
-        return name
 
     @abstractmethod
     def declared(self, text: str, path: str) -> Iterable[str]:
@@ -135,9 +132,6 @@ class PyprojectAnalyzer(_ManifestAnalyzer):
     ecosystem = "PyPI"
     lockfiles = frozenset({"poetry.lock", "pdm.lock"})
 
-    def normalise(self, name: str) -> str:
-        return pypi_name(name)
-
     def declared(self, text: str, path: str) -> Iterable[str]:
         return list(_pyproject_names(load_toml(text, path)))
 
@@ -147,9 +141,6 @@ class PipfileAnalyzer(_ManifestAnalyzer):
     file_name = "Pipfile"
     ecosystem = "PyPI"
     lockfiles = frozenset({"Pipfile.lock"})
-
-    def normalise(self, name: str) -> str:
-        return pypi_name(name)
 
     def declared(self, text: str, path: str) -> Iterable[str]:
         document = load_toml(text, path)
@@ -175,9 +166,6 @@ class ComposerJsonAnalyzer(_ManifestAnalyzer):
     ecosystem = "Packagist"
     lockfiles = frozenset({"composer.lock"})
 
-    def normalise(self, name: str) -> str:
-        return name.lower()  # Composer package names ignore case
-
     def declared(self, text: str, path: str) -> Iterable[str]:
         document = load_json(text, path)
         if not isinstance(document, dict):
@@ -185,7 +173,14 @@ class ComposerJsonAnalyzer(_ManifestAnalyzer):
         return [name for field in _COMPOSER_FIELDS for name in _keys(document.get(field))]
 
 
+# How a manifest's and a lockfile's names are compared: PEP 503 for PyPI, Composer
+# names ignore case, npm names are exact.
 _NORMALISE = {"PyPI": pypi_name, "Packagist": str.lower}
+
+
+def _normalised(ecosystem: str, name: str) -> str:
+    normalise = _NORMALISE.get(ecosystem)
+    return normalise(name) if normalise else name
 
 
 def mark_direct(
@@ -209,8 +204,7 @@ def mark_direct(
 
 
 def _name(package: Package) -> str:
-    normalise = _NORMALISE.get(package.ecosystem)
-    return normalise(package.name) if normalise else package.name
+    return _normalised(package.ecosystem, package.name)
 
 
 def _marked(

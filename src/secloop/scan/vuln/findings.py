@@ -10,7 +10,7 @@ from secloop.core.finding import Finding, FindingKind, VulnerabilityDetail
 from secloop.core.location import Location
 from secloop.core.package import Package, build_purl
 from secloop.core.severity import Severity
-from secloop.scan.vuln.severity import cvss_vectors, severity_of, severity_of_one
+from secloop.scan.vuln.severity import cvss_vectors, severity_of
 from secloop.vulndb.compiled import merge_fixes
 from secloop.vulndb.facts import AdvisoryFacts
 from secloop.vulndb.matching import Match, sort_versions
@@ -124,10 +124,10 @@ def _single_facts(advisory: AdvisoryFacts) -> _GroupFacts:
         primary_id=advisory.id,
         aliases=aliases,
         affected_by=_affected_by(advisory.id, aliases),
-        severity=severity_of_one(advisory),
+        severity=severity_of((advisory,)),
         title=_advisory_title(advisory, ()),
         references=tuple(dict.fromkeys(advisory.references)),
-        cvss_vectors=cvss_vectors((advisory,)) if advisory.severity else (),
+        cvss_vectors=cvss_vectors((advisory,)),
     )
 
 

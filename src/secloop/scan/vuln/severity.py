@@ -18,7 +18,7 @@ from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 from secloop.core.severity import Severity
 from secloop.vulndb.facts import AdvisoryFacts
 
-__all__ = ["cvss_vectors", "severity_of", "severity_of_one"]
+__all__ = ["cvss_vectors", "severity_of"]
 
 _CALCULATORS = {"CVSS_V2": cvss.CVSS2, "CVSS_V3": cvss.CVSS3, "CVSS_V4": cvss.CVSS4}
 _LABELS = {
@@ -59,10 +59,3 @@ def severity_of(advisories: Iterable[AdvisoryFacts]) -> Severity:
     labels = [_LABELS.get(a.rating.upper()) for a in records]
     rated = [label for label in labels if label is not None]
     return max(rated) if rated else Severity.UNKNOWN
-
-
-def severity_of_one(advisory: AdvisoryFacts) -> Severity:
-    """``severity_of((advisory,))``; a record without scores costs one lookup."""
-    if advisory.severity:
-        return severity_of((advisory,))
-    return _LABELS.get(advisory.rating.upper(), Severity.UNKNOWN)

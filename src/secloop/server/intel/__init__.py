@@ -1,16 +1,17 @@
 """Threat intelligence for prioritisation: CISA KEV and FIRST EPSS.
 
-``feeds`` downloads (bounded) and parses the two feeds into plain values;
-``secloop.server.storage.intel_store`` replaces the stored copy atomically and
-re-prioritises findings. :func:`update` is what ``secloop intel update`` runs.
+:mod:`secloop.intel.feeds` downloads (bounded) and parses the two feeds into plain
+values (shared with the CLI gate); ``secloop.server.storage.intel_store`` replaces
+the stored copy atomically and re-prioritises findings. :func:`update` is what
+``secloop intel update --server`` runs.
 """
 
-from secloop.server.intel.feeds import (
+from secloop.intel.errors import IntelError
+from secloop.intel.feeds import (
     DEFAULT_EPSS_URL,
     DEFAULT_KEV_URL,
     EpssFeed,
     FeedLimits,
-    IntelError,
     KevEntry,
     KevFeed,
     fetch,

@@ -37,9 +37,8 @@ from typing import Any
 from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.orm import Session
 
-from secloop.core.errors import Error
 from secloop.core.exposure import Exposure, WorkloadExposure
-from secloop.scan.artifact.image.reference import parse_reference
+from secloop.scan.artifact.image.reference import identity_of
 from secloop.server.ingest.interface import ImportedReport
 from secloop.server.storage import bulk
 from secloop.server.storage.models import (
@@ -50,7 +49,7 @@ from secloop.server.storage.models import (
     WorkloadRow,
 )
 
-__all__ = ["Derivation", "WorkloadView", "image_key", "project_workloads"]
+__all__ = ["Derivation", "WorkloadView", "project_workloads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +87,6 @@ def _clip(text: str) -> str:
     return text if len(text) <= NAME_LENGTH else text[: NAME_LENGTH - 1] + "…"
 
 
-def image_key(text: str) -> str | None:
-    """``registry/repository:tag`` (or ``@digest``) of an image reference; None if not one.
-
-    ``nginx``, ``docker.io/library/nginx:latest`` and ``nginx:latest`` are one image.
-    """
-    try:
-        return parse_reference(text).identity
-    except Error:
-        return None
-
-
 def _record(session: Session, scan: ScanRow, workloads: Sequence[WorkloadExposure]) -> bool:
     """Step (1): replace the asset's workloads; True when they changed."""
     wanted = {
@@ -118,7 +106,7 @@ def _record(session: Session, scan: ScanRow, workloads: Sequence[WorkloadExposur
     session.execute(delete(WorkloadRow).where(WorkloadRow.asset_id == scan.asset_id))
     rows = [
         {
-            "project_id": scan.project_id, "asset_id": scan.asset_id, "scan_id": scan.id,
+            "project_id": scan.project_id, "asset_id": scan.asset_id,
             "resource": resource, "exposure": exposure, "paths": paths, "images": images,
         }
         for resource, (exposure, paths, images) in sorted(wanted.items())
@@ -168,7 +156,7 @@ def _by_image(workloads: Iterable[_Workload]) -> dict[str, _Reach]:
     for workload in workloads:
         kind, _, rest = workload.resource.partition("/")
         for image in workload.images:
-            key = image_key(image)
+            key = identity_of(image)
             if key is None:
                 continue
             if workload.paths:
@@ -198,7 +186,7 @@ def _image_refs(
     ]
     pairs.extend(current.items())
     for asset_id, text in pairs:
-        key = image_key(text)
+        key = identity_of(text)
         if key is not None:
             refs[asset_id].add(key)
     return refs

@@ -32,6 +32,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
+from secloop.server.lifecycle import ACTIVE
+
 # Stable constraint names, so Alembic migrations and the models always agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -40,9 +42,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 KEY_LENGTH = 512
-# secloop.server.lifecycle.ACTIVE as SQL, sorted (a test checks they agree).
-ACTIVE_STATUSES = ("new", "open", "reopened", "triaged")
-ACTIVE_PREDICATE = "status IN ('new', 'open', 'reopened', 'triaged')"
+# secloop.server.lifecycle.ACTIVE as SQL, sorted: the predicate of the partial indexes
+# (migration 0006 spells it as it was then; a test checks they still agree).
+ACTIVE_STATUSES = tuple(sorted(status.value for status in ACTIVE))
+ACTIVE_PREDICATE = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES))
 NAME_LENGTH = 500
 
 
@@ -160,7 +163,7 @@ class FindingRow(Base):
         Index("ix_findings_overview", "project_id", "status", "severity", "kev", "due_date"),
         # Migration 0006. The overdue list: only active findings, by due date, so what
         # is overdue is one range of this index, read without visiting the table
-        # (repository._overdue_ids). The predicate is ACTIVE_PREDICATE, spelt as the
+        # (repository._page_of_candidates). The predicate is ACTIVE_PREDICATE, spelt as the
         # query spells it.
         # "P1+P2 overdue" most severe first: per level already in the page's order
         # (repository._page_per_level); the due date is in the index (PostgreSQL).
@@ -254,7 +257,6 @@ class WorkloadRow(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
-    scan_id: Mapped[int] = mapped_column(Integer)
     resource: Mapped[str] = mapped_column(String(NAME_LENGTH))  # KubernetesResource.display
     exposure: Mapped[str] = mapped_column(String(20))
     paths: Mapped[str] = mapped_column(Text)

@@ -27,6 +27,7 @@ from secloop.server.lifecycle import (
 from secloop.server.storage.ingest_store import SYSTEM_USER
 from secloop.server.storage.models import (
     ACTIVE_STATUSES,
+    SEARCH_SEPARATOR,
     AssetRow,
     CommentRow,
     FindingRow,
@@ -205,15 +206,15 @@ def _intel_filters(query: Select[Any], flt: FindingFilter) -> Select[Any]:
         query = query.where(_active(), FindingRow.due_date < flt.overdue_on)
     if flt.text:
         pattern = _like_pattern(flt.text)
-        # Candidates from finding_search (on PostgreSQL through its pg_trgm index),
-        # then the columns themselves: a match across the separator is not one.
+        # Matches from finding_search (on PostgreSQL through its pg_trgm index). Only a
+        # text holding the separator can match across two columns, which is no match:
+        # then the columns themselves are checked too.
         candidates = select(FindingSearchRow.finding_id).where(
             FindingSearchRow.text.ilike(pattern, escape="\\")
         )
-        query = query.where(
-            FindingRow.id.in_(candidates),
-            or_(*(c.ilike(pattern, escape="\\") for c in _TEXT_COLUMNS)),
-        )
+        query = query.where(FindingRow.id.in_(candidates))
+        if SEARCH_SEPARATOR in flt.text:
+            query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in _TEXT_COLUMNS)))
     return query
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from secloop.scan.artifact.image.digest import parse_digest
 from secloop.scan.artifact.image.interface import ImageError
 
-__all__ = ["DOCKER_HUB", "ImageReference", "parse_reference"]
+__all__ = ["DOCKER_HUB", "ImageReference", "identity_of", "parse_reference"]
 
 DOCKER_HUB = "registry-1.docker.io"
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
@@ -79,3 +79,12 @@ def parse_reference(text: str) -> ImageReference:
         tag=tag if tag or digest else "latest",
         digest=parse_digest(digest, what=text) if digest else None,
     )
+
+
+def identity_of(text: str) -> str | None:
+    """:attr:`ImageReference.identity` of ``text``; None when it is no image reference
+    (a manifest's image field can hold anything)."""
+    try:
+        return parse_reference(text).identity
+    except ImageError:
+        return None

@@ -141,13 +141,21 @@ class RegistryClient:
                     f"{self.reference}: {self._last_transient}; gave up after {attempt} attempts"
                 )
             raise self._failure(url, response)
-        delay = self._settings.backoff_seconds * (2 ** (attempt - 1))
+        delay = self._delay(attempt)
         if response is not None:
             response.body.close()
             retry_after = response.headers.get("retry-after", "")
             if retry_after.isdigit():
                 delay = min(float(retry_after), _MAX_RETRY_AFTER)
         self._sleep(delay)
+
+    def _delay(self, attempt: int) -> float:
+        """Exponential backoff: ``backoff_seconds`` doubled after each failed attempt."""
+        return self._settings.backoff_seconds * 2.0 ** (attempt - 1)
+
+    def pause(self, attempt: int) -> None:
+        """Wait before retrying after failed attempt number ``attempt`` (from 1)."""
+        self._sleep(self._delay(attempt))
 
     def _failure(self, url: str, response: HttpResponse) -> RegistryError:
         detail = _error_message(response)
@@ -225,7 +233,6 @@ class RegistrySource(ImageSource):
         self._settings = settings
         self._limits = settings.limits
         self._client = RegistryClient(reference, transport, settings, sleep=sleep)
-        self._sleep = sleep
         self._target = Target(kind=TargetKind.REGISTRY_IMAGE, name=name)
 
     @property
@@ -306,7 +313,7 @@ class RegistrySource(ImageSource):
                         f"{label}: {err}; gave up after {attempt} attempts"
                     ) from None
                 logger.debug("retrying %s: %s", label, err)
-                self._sleep(self._settings.backoff_seconds * (2 ** (attempt - 1)))
+                self._client.pause(attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def open_blob(self, layer: LayerBlob) -> BufferedReader:

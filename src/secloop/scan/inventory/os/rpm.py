@@ -2,10 +2,11 @@
 
 - SQLite (``rpmdb.sqlite``, rpm 4.16+: Fedora, RHEL 9+): each row of ``Packages``
   holds one header blob. rpm keeps the database in WAL mode, so recent transactions
-  may sit in ``rpmdb.sqlite-wal`` beside it, not yet copied into the main file. The
-  bytes the engine read (and the WAL's, read through the artifact) are written to a
-  private temporary directory and opened there read-only, so SQLite applies the WAL
-  as rpm would; nothing is ever opened at a path inside the image or root.
+  may sit in ``rpmdb.sqlite-wal`` beside it, not yet copied into the main file.
+  Without a WAL the database is opened in memory from the bytes the engine read
+  (``Connection.deserialize``); with one, both are written to a private temporary
+  directory and opened there read-only, so SQLite applies the WAL as rpm would.
+  Nothing is ever opened at a path inside the image or root.
 - NDB (``Packages.db``, rpm 4.15+ on SUSE): :mod:`.rpmdb_ndb`.
 - Berkeley DB (``Packages``, RHEL/CentOS up to 8, Amazon Linux 2): :mod:`.rpmdb_bdb`.
 
@@ -22,7 +23,6 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -123,51 +123,53 @@ def _license(declared: object) -> str | None:
     return normalize_license(declared) if isinstance(declared, str) else None
 
 
-@dataclass(frozen=True, slots=True)
-class _SqliteFiles:
-    """The bytes of ``rpmdb.sqlite`` and of its ``-wal`` (None: there is none)."""
-
-    database: bytes
-    wal: bytes | None = None
+_SELECT_PACKAGES = "SELECT hnum, blob FROM Packages"
 
 
-def _write_copy(files: _SqliteFiles, directory: Path) -> Path:
-    database = directory / RpmStore.SQLITE.value
-    database.write_bytes(files.database)
-    if files.wal is not None:
-        database.with_name(database.name + _WAL_SUFFIX).write_bytes(files.wal)
-    elif files.database[18:20] == _SQLITE_WAL_MODE:
-        # A WAL-mode database whose WAL was checkpointed and removed: read-only SQLite
-        # would look for one, and every page is in the main file, so read it as a
+def _rows(data: bytes, wal: bytes | None, path: str) -> list[tuple[int, bytes]]:
+    """The ``Packages`` rows: in memory from the bytes read, or, when a ``-wal`` holds
+    transactions not yet checkpointed, from a private copy that SQLite applies it to."""
+    try:
+        if wal is None:
+            return _select_rows(_in_memory(data))
+        with tempfile.TemporaryDirectory(prefix="secloop-rpmdb-") as work:
+            database = Path(work) / RpmStore.SQLITE.value
+            database.write_bytes(data)
+            database.with_name(database.name + _WAL_SUFFIX).write_bytes(wal)
+            return _select_rows(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True))
+    except sqlite3.Error as err:
+        raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
+
+
+def _in_memory(data: bytes) -> sqlite3.Connection:
+    image = bytearray(data)
+    if image[18:20] == _SQLITE_WAL_MODE:
+        # A WAL-mode database without its WAL (checkpointed, or none shipped): every page
+        # is in the main file, and a WAL-mode file cannot be deserialized: read it as a
         # rollback-journal database.
-        with database.open("r+b") as handle:
-            handle.seek(18)
-            handle.write(b"\x01\x01")
-    return database
+        image[18:20] = b"\x01\x01"
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.deserialize(bytes(image))
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
 
 
-def _rows(files: _SqliteFiles, path: str) -> list[tuple[int, bytes]]:
-    with tempfile.TemporaryDirectory(prefix="secloop-rpmdb-") as work:
-        database = _write_copy(files, Path(work))
-        try:
-            connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-        except sqlite3.Error as err:
-            raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
-        try:
-            connection.execute("PRAGMA trusted_schema = OFF")  # no functions from the file
-            rows = connection.execute("SELECT hnum, blob FROM Packages")
-            return [(int(r[0]), bytes(r[1])) for r in rows]
-        except sqlite3.Error as err:
-            raise ScanError(f"{path}: not a readable rpm SQLite database ({err})") from None
-        finally:
-            connection.close()
+def _select_rows(connection: sqlite3.Connection) -> list[tuple[int, bytes]]:
+    try:
+        connection.execute("PRAGMA trusted_schema = OFF")  # no functions from the file
+        return [(int(r[0]), bytes(r[1])) for r in connection.execute(_SELECT_PACKAGES)]
+    finally:
+        connection.close()
 
 
 def _blobs(
     store: RpmStore, data: bytes, path: str, wal: bytes | None
 ) -> Iterable[tuple[int, bytes]]:
     if store is RpmStore.SQLITE:
-        return _rows(_SqliteFiles(data, wal), path)
+        return _rows(data, wal, path)
     if store is RpmStore.NDB:
         return ndb_blobs(data, path)
     return bdb_blobs(data, path)

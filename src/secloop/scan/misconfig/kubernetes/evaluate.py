@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import cast
 
@@ -97,19 +97,6 @@ def _finding(placed: _Placed, path: str, fingerprint: str = "") -> Finding:
         image=_container_image(workload, hit),
         fingerprint=fingerprint,
     )
-
-
-def evaluate_resource(
-    resource: Resource,
-    path: str,
-    checks: Sequence[KubernetesCheck] = KUBERNETES_CHECKS,
-    workload: Workload | None = None,
-) -> Iterator[Finding]:
-    if workload is None:
-        workload = workload_of(resource)
-    for check in checks:
-        for hit in check.evaluate(resource, workload):
-            yield _finding(_placed(check, resource, hit, workload), path)
 
 
 @lru_cache(maxsize=4096)

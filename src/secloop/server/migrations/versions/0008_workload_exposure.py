@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Integer(), nullable=False),
-        sa.Column("scan_id", sa.Integer(), nullable=False),
         sa.Column("resource", sa.String(length=500), nullable=False),
         sa.Column("exposure", sa.String(length=20), nullable=False),
         sa.Column("paths", sa.Text(), nullable=False),
